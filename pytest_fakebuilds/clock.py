@@ -1,0 +1,287 @@
+"""The clock a fake reads, and how global time follows it.
+
+Two clocks share one interface. :class:`ManualClock` is the fake's own notion
+of time and nothing else: it serves the dates and drives build status. A
+:class:`FrozenClock` is a ManualClock that, while active, also freezes global
+time (``datetime``, ``time.time``, ``time.monotonic``...) at its instant with
+freezegun's fakes and turns ``time.sleep`` into ``advance``.
+
+Why not ``freezegun.freeze_time(...).start()`` per test: its start scans every
+attribute of every loaded module for references to the real time functions,
+about 10 ms with the ~600 modules of a typical suite, on every start.
+:class:`_GlobalPatch` does the same patching with freezegun's own fake
+objects and stacks, but remembers which module attributes it patched, so that
+later activations re-apply that list and scan only modules imported since.
+Between activations everything is restored, so tests that do not use the fake
+see real, unpatched time.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from types import ModuleType
+from typing import Any
+
+DEFAULT_START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+
+# Code that must keep real time even while a fake is active: the test
+# runner's own timing and I/O threads, the fake itself, and asyncio, whose
+# event loop would otherwise never wake from ``asyncio.sleep``.
+_IGNORED_PREFIXES: tuple[str, ...] = (
+    "_pytest",
+    "pytest_fakebuilds",
+    "pluggy",
+    "execnet",
+    "xdist",
+    "freezegun",
+    "asyncio",
+    "threading",
+    "queue",
+    "multiprocessing",
+    "selenium",
+    "gi",
+    "prompt_toolkit",
+    "nose.plugins",
+    "six.moves",
+    "django.utils.six.moves",
+    "google.gax",
+)
+
+_real_sleep = time.sleep
+
+
+def to_utc(value: datetime | str) -> datetime:
+    """Accept an aware or naive (taken as UTC) datetime, or an ISO string."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def to_timedelta(value: timedelta | float) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"expected a timedelta or a number of seconds, got {value!r}")
+    return timedelta(seconds=value)
+
+
+class ManualClock:
+    """The fake's own time; it moves only when told to."""
+
+    freezes_global_time = False
+
+    def __init__(self, start: datetime) -> None:
+        self._lock = threading.Lock()
+        self._now = to_utc(start)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, delta: timedelta | float) -> datetime:
+        step = to_timedelta(delta)
+        if step < timedelta(0):
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            self._now = self._now + step
+            return self._now
+
+    def activate(self) -> None:
+        """Nothing global to do: this clock touches no global state."""
+
+    def deactivate(self) -> None:
+        """Nothing global to undo."""
+
+    def __call__(self) -> datetime:
+        # freezegun's stack calls the factory on top for the frozen instant,
+        # naive UTC, so the clock itself can sit on that stack.
+        return self._now.replace(tzinfo=None)
+
+
+class FrozenClock(ManualClock):
+    """A ManualClock that global time and ``time.sleep`` follow while active."""
+
+    freezes_global_time = True
+
+    def activate(self) -> None:
+        _GLOBAL.push(self)
+
+    def deactivate(self) -> None:
+        _GLOBAL.pop(self)
+
+
+def _fake_sleep(seconds: float) -> None:
+    clock = _GLOBAL.top()
+    if clock is None or _caller_ignored():
+        _real_sleep(seconds)
+        return
+    if seconds < 0:
+        raise ValueError("sleep length must be non-negative")
+    clock.advance(seconds)
+
+
+def _caller_ignored() -> bool:
+    frame = sys._getframe(2)
+    name = frame.f_globals.get("__name__") or ""
+    return isinstance(name, str) and name.startswith(_IGNORED_PREFIXES)
+
+
+class _GlobalPatch:
+    """Applies and removes the global time patch, caching the module scan."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._clocks: list[FrozenClock] = []
+        self._owned = False
+        self._reals: dict[int, Any] = {}
+        self._fakes: dict[int, Any] = {}
+        self._module_patches: list[tuple[ModuleType, str, Any, Any]] = []
+        self._scanned: dict[str, int] = {}
+        self._core: list[tuple[Any, str, Any, Any]] = []
+        self._uuid_saved: dict[str, Any] = {}
+
+    def top(self) -> FrozenClock | None:
+        clocks = self._clocks
+        return clocks[-1] if clocks else None
+
+    def push(self, clock: FrozenClock) -> None:
+        from freezegun import api
+
+        with self._lock:
+            if not self._reals:
+                self._prepare(api)
+            self._clocks.append(clock)
+            own = not api.freeze_factories
+            api.freeze_factories.append(clock)
+            api.tz_offsets.append(timedelta(0))
+            api.ignore_lists.append(_IGNORED_PREFIXES)
+            api.tick_flags.append(False)
+            if own:
+                self._apply(api)
+                self._owned = True
+
+    def pop(self, clock: FrozenClock) -> None:
+        from freezegun import api
+
+        with self._lock:
+            if clock not in self._clocks:
+                return
+            self._clocks.remove(clock)
+            for index in range(len(api.freeze_factories) - 1, -1, -1):
+                if api.freeze_factories[index] is clock:
+                    del api.freeze_factories[index]
+                    del api.tz_offsets[index]
+                    del api.ignore_lists[index]
+                    del api.tick_flags[index]
+                    break
+            if self._owned and not api.freeze_factories:
+                self._restore(api)
+                self._owned = False
+
+    def _prepare(self, api: Any) -> None:
+        import datetime as datetime_module
+
+        pairs: list[tuple[Any, str, Any, Any]] = [
+            (datetime_module, "datetime", api.real_datetime, api.FakeDatetime),
+            (datetime_module, "date", api.real_date, api.FakeDate),
+            (time, "time", api.real_time, api.fake_time),
+            (time, "monotonic", api.real_monotonic, api.fake_monotonic),
+            (time, "perf_counter", api.real_perf_counter, api.fake_perf_counter),
+            (time, "localtime", api.real_localtime, api.fake_localtime),
+            (time, "gmtime", api.real_gmtime, api.fake_gmtime),
+            (time, "strftime", api.real_strftime, api.fake_strftime),
+            (time, "sleep", _real_sleep, _fake_sleep),
+        ]
+        for name in ("time_ns", "monotonic_ns", "perf_counter_ns"):
+            fake = getattr(api, f"fake_{name}", None)
+            if fake is not None:
+                pairs.append((time, name, getattr(api, f"real_{name}"), fake))
+        self._core = pairs
+        self._reals = {id(fake): real for _, _, real, fake in pairs}
+        self._fakes = {id(real): fake for _, _, real, fake in pairs}
+
+    def _apply(self, api: Any) -> None:
+        import copyreg
+        import uuid
+
+        for owner, name, _real, fake in self._core:
+            setattr(owner, name, fake)
+        copyreg.dispatch_table[api.real_datetime] = api.pickle_fake_datetime
+        copyreg.dispatch_table[api.real_date] = api.pickle_fake_date
+        # uuid1() must not read the real clock through the C library either.
+        self._uuid_saved = {
+            name: getattr(uuid, name)
+            for name in (getattr(api, "uuid_generate_time_attr", None), "_UuidCreate")
+            if name and hasattr(uuid, name)
+        }
+        for name in self._uuid_saved:
+            setattr(uuid, name, None)
+        uuid._last_timestamp = None  # type: ignore[attr-defined]
+
+        for module, name, real, fake in self._module_patches:
+            if module.__dict__.get(name) is real:
+                setattr(module, name, fake)
+        self._scan_new(self._fakes, replace=True)
+
+    def _restore(self, api: Any) -> None:
+        import copyreg
+        import uuid
+
+        # Modules imported while time was frozen hold fakes; patch them back
+        # and remember them for the next activation.
+        self._scan_new(self._reals, replace=True)
+        for module, name, real, fake in self._module_patches:
+            if module.__dict__.get(name) is fake:
+                setattr(module, name, real)
+        for owner, name, real, _fake in self._core:
+            setattr(owner, name, real)
+        copyreg.dispatch_table.pop(api.real_datetime, None)
+        copyreg.dispatch_table.pop(api.real_date, None)
+        for name, value in self._uuid_saved.items():
+            setattr(uuid, name, value)
+        uuid._last_timestamp = None  # type: ignore[attr-defined]
+
+    def _scan_new(self, mapping: dict[int, Any], *, replace: bool) -> None:
+        """Scan modules not seen before, recording (and applying) patch points."""
+        modules = sys.modules
+        if len(modules) == len(self._scanned) and all(
+            self._scanned.get(name) == id(mod) for name, mod in modules.items()
+        ):
+            return
+        for name, module in list(modules.items()):
+            if module is None or self._scanned.get(name) == id(module):
+                continue
+            self._scanned[name] = id(module)
+            if (
+                not isinstance(module, ModuleType)
+                or name.startswith(_IGNORED_PREFIXES)
+                or name in ("time", "datetime", __name__)
+            ):
+                continue
+            try:
+                items = list(vars(module).items())
+            except TypeError:
+                continue
+            for attr, value in items:
+                replacement = mapping.get(id(value))
+                if replacement is None:
+                    continue
+                if mapping is self._fakes:
+                    real, fake = value, replacement
+                else:
+                    real, fake = replacement, value
+                self._module_patches.append((module, attr, real, fake))
+                if replace:
+                    setattr(module, attr, replacement)
+
+
+_GLOBAL = _GlobalPatch()
+
+
+def make_clock(start: datetime, *, freeze: bool) -> ManualClock:
+    return FrozenClock(start) if freeze else ManualClock(start)
+

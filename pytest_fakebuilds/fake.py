@@ -1,0 +1,281 @@
+"""FakeBuilds: one fake Twilio Serverless account, its clock and its transport."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from . import clock as clock_module
+from .backend import Backend, Settings, parse_dependencies
+from .clock import DEFAULT_START, to_timedelta, to_utc
+from .errors import FakeInternalError
+from .models import ApiKey, AssetVersion, Dependency, FunctionVersion, Service
+from .resources import build_router
+from .routing import Core
+from .sids import SidMinter
+from .store import Store
+from .wire import Request, Response
+
+if TYPE_CHECKING:
+    from twilio.rest import Client
+
+    from .transport import ResponsesTransport
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class FakeBuilds:
+    """A fake Twilio Serverless account answering the Builds API.
+
+    Use it as the ``fake_builds`` fixture, as a context manager or as a
+    decorator. While it is active, every ``requests`` call to
+    ``serverless.twilio.com`` (and its regional and edge forms) is answered
+    from its in-memory store, other Twilio hosts are refused, and, unless
+    ``freeze=False``, global time is frozen at :meth:`now`.
+
+    :param seed: seeds SIDs and credentials; the same seed and the same calls
+        give the same SIDs on every run.
+    :param build_duration: how long a new build stays ``building`` (a
+        ``timedelta`` or seconds).
+    :param start: the clock's starting instant (aware, naive UTC, or ISO text).
+    :param freeze: freeze global time at the fake's clock and turn
+        ``time.sleep`` into :meth:`advance`; ``False`` leaves global time alone
+        (for suites using time-machine) and the fake keeps its own clock.
+    :param strict: also refuse real network access to non-Twilio hosts
+        (requests a test stubs with ``responses`` still answer).
+    :param default_runtime: the runtime of a build that names none, when the
+        service has no completed build to inherit one from.
+    :param default_dependencies: what Twilio adds to every build that does not
+        name them, as JSON text or ``(name, version)`` pairs.
+    :param uppercase_build_visibility: render ``visibility`` of versions
+        embedded in builds as ``PUBLIC`` (as the OpenAPI examples show) rather
+        than ``public`` (as Twilio's own tooling reads it).
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        build_duration: timedelta | float = timedelta(seconds=10),
+        start: datetime | str = DEFAULT_START,
+        freeze: bool = True,
+        strict: bool = False,
+        default_runtime: str | None = None,
+        default_dependencies: str | Iterable[tuple[str, str]] | None = None,
+        uppercase_build_visibility: bool = False,
+    ) -> None:
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise TypeError(f"seed must be an int, got {seed!r}")
+        self.seed = seed
+        self.strict = strict
+        settings = Settings(uppercase_build_visibility=uppercase_build_visibility)
+        if default_runtime is not None:
+            settings.default_runtime = default_runtime
+        if default_dependencies is not None:
+            settings.default_dependencies = _dependencies(default_dependencies)
+        self._settings = settings
+        self.build_duration = to_timedelta(build_duration)
+        self._clock = clock_module.make_clock(to_utc(start), freeze=freeze)
+        self._store = Store()
+        self._backend = Backend(self._store, self._clock, SidMinter(seed), settings)
+        self._core = Core(build_router(), self._backend)
+        self._transport: ResponsesTransport | None = None
+
+    # Credentials ----------------------------------------------------------------
+
+    @property
+    def account_sid(self) -> str:
+        """The Account SID (``AC…``) the fake accepts as a Basic-auth user name."""
+        return self._backend.account_sid
+
+    @property
+    def auth_token(self) -> str:
+        """The Auth Token that goes with :attr:`account_sid`."""
+        return self._backend.auth_token
+
+    def create_api_key(self, friendly_name: str = "pytest-fakebuilds") -> ApiKey:
+        """Mint an API Key (``SK…`` and secret) that authenticates like the account."""
+        return self._backend.create_api_key(friendly_name)
+
+    def client(self, **kwargs: Any) -> Client:
+        """A ``twilio.rest.Client`` with the fake's credentials.
+
+        ``kwargs`` go to the Client (``region=``, ``edge=``, ...);
+        ``username``/``password`` override the credentials, e.g. with an API key.
+        """
+        try:
+            from twilio.rest import Client
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ImportError(
+                "FakeBuilds.client() needs the twilio package: "
+                "pip install 'pytest-fakebuilds[twilio]'"
+            ) from exc
+        username = kwargs.pop("username", self.account_sid)
+        password = kwargs.pop("password", self.auth_token)
+        kwargs.setdefault("account_sid", self.account_sid)
+        return Client(username, password, **kwargs)
+
+    # Time ----------------------------------------------------------------------
+
+    @property
+    def build_duration(self) -> timedelta:
+        """How long a build created from now on stays ``building``.
+
+        Each build keeps the duration in force when it was created.
+        """
+        return self._settings.build_duration
+
+    @build_duration.setter
+    def build_duration(self, value: timedelta | float) -> None:
+        duration = to_timedelta(value)
+        if duration < timedelta(0):
+            raise ValueError("build_duration cannot be negative")
+        self._settings.build_duration = duration
+
+    @property
+    def freezes_time(self) -> bool:
+        """Whether global time follows this fake's clock while it is active."""
+        return self._clock.freezes_global_time
+
+    def now(self) -> datetime:
+        """The fake's current time, timezone-aware UTC."""
+        return self._clock.now()
+
+    def advance(self, delta: timedelta | float) -> datetime:
+        """Move the clock forward by ``delta`` (a timedelta or seconds); returns :meth:`now`."""
+        return self._clock.advance(delta)
+
+    # Outcomes -------------------------------------------------------------------
+
+    def fail_next_build(self, count: int = 1) -> None:
+        """Make the next ``count`` builds created end ``failed`` instead of ``completed``."""
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        self._settings.pending_outcomes.extend(["failed"] * count)
+
+    # Records ---------------------------------------------------------------------
+
+    def create_service(
+        self, unique_name: str | None = None, friendly_name: str | None = None
+    ) -> Service:
+        """Add a Service (``ZS…``) to the store."""
+        if unique_name is None:
+            unique_name = f"service-{len(self._store.services) + 1}"
+        return self._backend.create_service(unique_name, friendly_name or unique_name)
+
+    def create_function_version(
+        self,
+        service_sid: str,
+        path: str,
+        visibility: str = "public",
+        content: str = "exports.handler = (context, event, callback) => callback(null, {});\n",
+        *,
+        function_sid: str | None = None,
+    ) -> FunctionVersion:
+        """Add a Function Version (``ZN…``); a new Function (``ZH…``) unless ``function_sid``."""
+        return self._backend.create_function_version(
+            service_sid, path, visibility, content, function_sid
+        )
+
+    def create_asset_version(
+        self,
+        service_sid: str,
+        path: str,
+        visibility: str = "public",
+        content: str = "",
+        *,
+        asset_sid: str | None = None,
+    ) -> AssetVersion:
+        """Add an Asset Version (``ZN…``); a new Asset (``ZH…``) unless ``asset_sid``."""
+        return self._backend.create_asset_version(
+            service_sid, path, visibility, content, asset_sid
+        )
+
+    # The transport-neutral core ------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        """Answer one request to the serverless host, as any transport would."""
+        return self._core.handle(request)
+
+    # Lifecycle --------------------------------------------------------------------
+
+    @property
+    def active(self) -> bool:
+        return self._transport is not None
+
+    def start(self) -> FakeBuilds:
+        """Start intercepting (and freezing time, unless ``freeze=False``)."""
+        if self._transport is not None:
+            raise RuntimeError("this FakeBuilds is already started")
+        from .transport import ResponsesTransport
+
+        transport = ResponsesTransport(self._core, strict=self.strict)
+        self._clock.activate()
+        try:
+            transport.start()
+        except BaseException:
+            self._clock.deactivate()
+            raise
+        self._transport = transport
+        return self
+
+    def stop(self) -> None:
+        """Stop intercepting and restore time; raise if the fake failed meanwhile."""
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            try:
+                transport.stop()
+            finally:
+                self._clock.deactivate()
+        self.check()
+
+    def check(self) -> None:
+        """Raise :class:`FakeInternalError` if the fake answered any request with a 500."""
+        failures = self._core.internal_errors
+        if failures:
+            first = failures[0]
+            self._core.internal_errors = []
+            raise FakeInternalError(
+                f"pytest-fakebuilds failed while answering {len(failures)} request(s) "
+                f"and served Twilio's 500 instead; first failure: {first!r}"
+            ) from first
+
+    def __enter__(self) -> FakeBuilds:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __call__(self, func: F) -> F:
+        """Decorate a function so it runs with this fake active.
+
+        A parameter named ``fake_builds`` receives the fake.
+        """
+        wants_fake = "fake_builds" in inspect.signature(func).parameters
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if wants_fake:
+                kwargs["fake_builds"] = self
+            with self:
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        return f"<FakeBuilds seed={self.seed} now={self.now().isoformat()}>"
+
+
+def _dependencies(value: str | Iterable[tuple[str, str]]) -> tuple[Dependency, ...]:
+    if isinstance(value, str):
+        return parse_dependencies(value)
+    return tuple(Dependency(name, version) for name, version in value)

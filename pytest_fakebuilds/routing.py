@@ -1,0 +1,104 @@
+"""The route table and the dispatch core: one function from request to response.
+
+Routes are data: a method, a path template with ``{Name}`` placeholders and a
+handler named after the API operation. :meth:`Core.handle` authenticates,
+finds the route, calls the handler and renders any Twilio error, and it is
+the only thing a transport calls.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from . import errors
+from .backend import Backend
+from .wire import Request, Response
+
+Handler = Callable[["Context"], Response]
+
+# serverless.twilio.com and its regional and edge forms, as twilio-python's
+# get_hostname produces them: serverless[.edge][.region].twilio.com
+SERVERLESS_HOST = re.compile(r"^serverless(?:\.[a-z0-9-]+){0,2}\.twilio\.com$")
+PUBLIC_BASE_URL = "https://serverless.twilio.com"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a handler gets: the request, its path parameters and the backend."""
+
+    request: Request
+    params: dict[str, str]
+    backend: Backend
+    base_url: str
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str
+    handler: Handler
+    pattern: re.Pattern[str] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template)
+        object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
+
+
+class Router:
+    def __init__(self) -> None:
+        self._routes: list[Route] = []
+
+    def add(self, method: str, template: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self._routes.append(Route(method, template, handler))
+            return handler
+
+        return register
+
+    def match(self, method: str, path: str) -> tuple[Handler, dict[str, str]]:
+        path_matched = False
+        for route in self._routes:
+            found = route.pattern.match(path)
+            if found is None:
+                continue
+            if route.method == method:
+                return route.handler, found.groupdict()
+            path_matched = True
+        raise errors.method_not_allowed() if path_matched else errors.not_found(path)
+
+
+class Core:
+    """Answers any request to the serverless host; never raises."""
+
+    def __init__(self, router: Router, backend: Backend) -> None:
+        self.router = router
+        self.backend = backend
+        self._lock = threading.Lock()
+        self.internal_errors: list[BaseException] = []
+
+    def handle(self, request: Request) -> Response:
+        try:
+            credentials = request.basic_auth()
+            if credentials is None or not self.backend.authenticate(*credentials):
+                return _unauthorized()
+            handler, params = self.router.match(request.method, request.path)
+            base_url = f"https://{request.host}" if request.host else PUBLIC_BASE_URL
+            return handler(Context(request, params, self.backend, base_url))
+        except errors.ApiError as error:
+            return Response.error(error)
+        except Exception as exc:
+            # The client gets Twilio's 500; the test gets the traceback at
+            # teardown, so a bug in the fake can never pass for an API answer.
+            with self._lock:
+                self.internal_errors.append(exc)
+            return Response.error(errors.internal_error())
+
+
+def _unauthorized() -> Response:
+    response = Response.error(errors.unauthenticated())
+    headers = dict(response.headers)
+    headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+    return Response(response.status, response.body, headers)
