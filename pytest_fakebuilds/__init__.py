@@ -15,6 +15,7 @@ __all__ = [
     "ApiKey",
     "AssetVersion",
     "Build",
+    "Call",
     "FakeBuilds",
     "FakeBuildsError",
     "FakeInternalError",
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from .errors import FakeBuildsError, FakeInternalError
     from .fake import FakeBuilds
     from .models import ApiKey, AssetVersion, Build, FunctionVersion, Service
+    from .routing import Call
     from .transport import NetworkBlockedError, UnmockedTwilioHostError
     from .wire import Request, Response
 
@@ -45,6 +47,7 @@ _WHERE = {
     "Service": "models",
     "NetworkBlockedError": "transport",
     "UnmockedTwilioHostError": "transport",
+    "Call": "routing",
     "Request": "wire",
     "Response": "wire",
 }

@@ -311,7 +311,9 @@ def _with_defaults(
 
 def _limit(versions: tuple[V, ...], limit: int, param: str, kind: str) -> None:
     if len(versions) > limit:
-        raise errors.bad_request(errors.TOO_MANY_VERSIONS.format(param=param, limit=limit, kind=kind))
+        raise errors.bad_request(
+            errors.TOO_MANY_VERSIONS.format(param=param, limit=limit, kind=kind)
+        )
 
 
 def _path(path: str) -> str:

@@ -21,34 +21,28 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from importlib import import_module
 from types import ModuleType
 from typing import Any
 
 DEFAULT_START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
 
-# Code that must keep real time even while a fake is active: the test
-# runner's own timing and I/O threads, the fake itself, and asyncio, whose
-# event loop would otherwise never wake from ``asyncio.sleep``.
-_IGNORED_PREFIXES: tuple[str, ...] = (
+# Modules whose own references to the time functions are never patched: the
+# test runner's timing and I/O, the fake itself, and freezegun.
+_SCAN_SKIP: tuple[str, ...] = (
     "_pytest",
     "pytest_fakebuilds",
     "pluggy",
     "execnet",
     "xdist",
     "freezegun",
-    "asyncio",
-    "threading",
-    "queue",
-    "multiprocessing",
-    "selenium",
-    "gi",
-    "prompt_toolkit",
-    "nose.plugins",
-    "six.moves",
-    "django.utils.six.moves",
-    "google.gax",
 )
+# Callers that keep real time and real sleep while a fake is active. As in
+# freezegun, a call is real when any of its five nearest frames belongs here;
+# freezegun's configurable default ignore list is added at first use.
+_BASE_IGNORE: tuple[str, ...] = ("execnet",)
 
 _real_sleep = time.sleep
 
@@ -124,10 +118,14 @@ def _fake_sleep(seconds: float) -> None:
     clock.advance(seconds)
 
 
+def _real_loop_time(loop: object) -> float:
+    return _GLOBAL.real_monotonic()
+
+
 def _caller_ignored() -> bool:
     frame = sys._getframe(2)
     name = frame.f_globals.get("__name__") or ""
-    return isinstance(name, str) and name.startswith(_IGNORED_PREFIXES)
+    return isinstance(name, str) and name.startswith(_GLOBAL.ignore)
 
 
 class _GlobalPatch:
@@ -143,13 +141,18 @@ class _GlobalPatch:
         self._scanned: dict[str, int] = {}
         self._core: list[tuple[Any, str, Any, Any]] = []
         self._uuid_saved: dict[str, Any] = {}
+        self.ignore: tuple[str, ...] = _BASE_IGNORE
+        self._loop_time: tuple[Any, Any] | None = None
+        self.real_monotonic: Callable[[], float] = time.monotonic
 
     def top(self) -> FrozenClock | None:
         clocks = self._clocks
         return clocks[-1] if clocks else None
 
     def push(self, clock: FrozenClock) -> None:
-        from freezegun import api
+        # freezegun's stacks are typed for its own factories; ours is any
+        # callable returning naive UTC, which is all freezegun calls on it.
+        api: Any = import_module("freezegun.api")
 
         with self._lock:
             if not self._reals:
@@ -158,14 +161,14 @@ class _GlobalPatch:
             own = not api.freeze_factories
             api.freeze_factories.append(clock)
             api.tz_offsets.append(timedelta(0))
-            api.ignore_lists.append(_IGNORED_PREFIXES)
+            api.ignore_lists.append(self.ignore)
             api.tick_flags.append(False)
             if own:
                 self._apply(api)
                 self._owned = True
 
     def pop(self, clock: FrozenClock) -> None:
-        from freezegun import api
+        api: Any = import_module("freezegun.api")
 
         with self._lock:
             if clock not in self._clocks:
@@ -184,6 +187,11 @@ class _GlobalPatch:
 
     def _prepare(self, api: Any) -> None:
         import datetime as datetime_module
+
+        from freezegun import config
+
+        self.ignore = tuple(config.settings.default_ignore_list) + _BASE_IGNORE
+        self.real_monotonic = api.real_monotonic
 
         pairs: list[tuple[Any, str, Any, Any]] = [
             (datetime_module, "datetime", api.real_datetime, api.FakeDatetime),
@@ -226,6 +234,13 @@ class _GlobalPatch:
             if module.__dict__.get(name) is real:
                 setattr(module, name, fake)
         self._scan_new(self._fakes, replace=True)
+        # asyncio's loops schedule on time.monotonic(): left frozen, every
+        # asyncio.sleep() would wait forever (freezegun's real_asyncio).
+        base_events = sys.modules.get("asyncio.base_events")
+        if base_events is not None:
+            loop = base_events.BaseEventLoop
+            self._loop_time = (loop, loop.__dict__["time"])
+            loop.time = _real_loop_time
 
     def _restore(self, api: Any) -> None:
         import copyreg
@@ -239,6 +254,10 @@ class _GlobalPatch:
                 setattr(module, name, real)
         for owner, name, real, _fake in self._core:
             setattr(owner, name, real)
+        if self._loop_time is not None:
+            loop, original = self._loop_time
+            loop.time = original
+            self._loop_time = None
         copyreg.dispatch_table.pop(api.real_datetime, None)
         copyreg.dispatch_table.pop(api.real_date, None)
         for name, value in self._uuid_saved.items():
@@ -258,7 +277,7 @@ class _GlobalPatch:
             self._scanned[name] = id(module)
             if (
                 not isinstance(module, ModuleType)
-                or name.startswith(_IGNORED_PREFIXES)
+                or name.startswith(_SCAN_SKIP)
                 or name in ("time", "datetime", __name__)
             ):
                 continue
@@ -284,4 +303,3 @@ _GLOBAL = _GlobalPatch()
 
 def make_clock(start: datetime, *, freeze: bool) -> ManualClock:
     return FrozenClock(start) if freeze else ManualClock(start)
-

@@ -9,7 +9,6 @@ reference quotes from the real API are kept verbatim as constants.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
 
@@ -31,7 +30,6 @@ UNKNOWN_VERSION = "Invalid {param}: {kind} Version {sid} was not found in Servic
 TOO_MANY_VERSIONS = "Invalid {param}: a Build may include at most {limit} {kind} Versions"
 
 
-@dataclass(frozen=True)
 class ApiError(Exception):
     """An answer the real API gives with a Twilio error body.
 
@@ -39,9 +37,14 @@ class ApiError(Exception):
     handler never builds an error body itself.
     """
 
-    status: int
-    code: int
-    message: str
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(status, code, message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"ApiError({self.status}, {self.code}, {self.message!r})"
 
     def body(self) -> dict[str, object]:
         return {

@@ -15,7 +15,7 @@ from .clock import DEFAULT_START, to_timedelta, to_utc
 from .errors import FakeInternalError
 from .models import ApiKey, AssetVersion, Dependency, FunctionVersion, Service
 from .resources import build_router
-from .routing import Core
+from .routing import Call, Core
 from .sids import SidMinter
 from .store import Store
 from .wire import Request, Response
@@ -191,11 +191,14 @@ class FakeBuilds:
         asset_sid: str | None = None,
     ) -> AssetVersion:
         """Add an Asset Version (``ZN…``); a new Asset (``ZH…``) unless ``asset_sid``."""
-        return self._backend.create_asset_version(
-            service_sid, path, visibility, content, asset_sid
-        )
+        return self._backend.create_asset_version(service_sid, path, visibility, content, asset_sid)
 
     # The transport-neutral core ------------------------------------------------------
+
+    @property
+    def calls(self) -> list[Call]:
+        """Every request the fake answered, with its response, oldest first."""
+        return list(self._core.calls)
 
     def handle(self, request: Request) -> Response:
         """Answer one request to the serverless host, as any transport would."""

@@ -36,6 +36,14 @@ class Context:
 
 
 @dataclass(frozen=True)
+class Call:
+    """One request the fake answered, and its answer, in arrival order."""
+
+    request: Request
+    response: Response
+
+
+@dataclass(frozen=True)
 class Route:
     method: str
     template: str
@@ -78,8 +86,15 @@ class Core:
         self.backend = backend
         self._lock = threading.Lock()
         self.internal_errors: list[BaseException] = []
+        self.calls: list[Call] = []
 
     def handle(self, request: Request) -> Response:
+        response = self._answer(request)
+        with self._lock:
+            self.calls.append(Call(request, response))
+        return response
+
+    def _answer(self, request: Request) -> Response:
         try:
             credentials = request.basic_auth()
             if credentials is None or not self.backend.authenticate(*credentials):

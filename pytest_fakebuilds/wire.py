@@ -64,7 +64,7 @@ class Request:
 
     def basic_auth(self) -> tuple[str, str] | None:
         value = self.header("Authorization")
-        if not value or not value[:6].lower() == "basic ":
+        if not value or value[:6].lower() != "basic ":
             return None
         try:
             decoded = base64.b64decode(value[6:].strip(), validate=True).decode("utf-8")

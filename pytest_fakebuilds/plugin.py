@@ -1,0 +1,138 @@
+"""The pytest plugin: options, ini keys, the marker, the fixture, the report header.
+
+Loaded by every pytest run through the ``pytest11`` entry point, so it
+imports nothing heavy: the fake and its dependencies load when a test first
+asks for ``fake_builds``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .fake import FakeBuilds
+
+MARKER = (
+    "fake_builds(**settings): configure this test's fake_builds fixture (and request it): "
+    "seed, build_duration, start, freeze, strict, default_runtime, default_dependencies, "
+    "uppercase_build_visibility"
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("fakebuilds", "fake Twilio Serverless Builds (pytest-fakebuilds)")
+    group.addoption(
+        "--fakebuilds-seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="base seed mixed with each test's node id into its fake's seed "
+        "(default: ini fakebuilds_seed, else 0)",
+    )
+    group.addoption(
+        "--fakebuilds-strict",
+        action="store_true",
+        default=None,
+        help="while a fake is active, also block real network access to non-Twilio hosts",
+    )
+    group.addoption(
+        "--fakebuilds-no-freeze",
+        action="store_true",
+        default=None,
+        help="do not freeze global time; fakes keep their own clock (for time-machine suites)",
+    )
+    parser.addini("fakebuilds_seed", "base seed for fake_builds (an integer)", default="0")
+    parser.addini("fakebuilds_strict", "block real network access to non-Twilio hosts", type="bool")
+    parser.addini(
+        "fakebuilds_freeze_time",
+        "freeze global time at the fake's clock (default true)",
+        type="bool",
+        default=True,
+    )
+    parser.addini(
+        "fakebuilds_build_duration",
+        "seconds a new build stays building (default 10)",
+        default="10",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    seed = base_seed(config)
+    return [f"fakebuilds: seed {seed} (each test's fake is seeded from it and the test's node id)"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("fake_builds") is None:
+            continue
+        fixturenames = getattr(item, "fixturenames", None)
+        if fixturenames is not None and "fake_builds" not in fixturenames:
+            fixturenames.append("fake_builds")
+
+
+def base_seed(config: pytest.Config) -> int:
+    option = config.getoption("fakebuilds_seed")
+    if option is not None:
+        return int(option)
+    raw = str(config.getini("fakebuilds_seed")).strip() or "0"
+    try:
+        return int(raw)
+    except ValueError:
+        raise pytest.UsageError(f"fakebuilds_seed must be an integer, got {raw!r}") from None
+
+
+def derive_seed(base: int, nodeid: str) -> int:
+    """A test's seed: stable across runs, orderings and xdist workers."""
+    digest = hashlib.sha256(f"{base}\0{nodeid}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def settings_for(request: pytest.FixtureRequest) -> dict[str, Any]:
+    config = request.config
+    settings: dict[str, Any] = {
+        "seed": derive_seed(base_seed(config), request.node.nodeid),
+        "build_duration": float(config.getini("fakebuilds_build_duration")),
+        "strict": bool(config.getoption("fakebuilds_strict") or config.getini("fakebuilds_strict")),
+        "freeze": not config.getoption("fakebuilds_no_freeze")
+        and bool(config.getini("fakebuilds_freeze_time")),
+    }
+    # Outer markers (module, class) first, so the closest one wins.
+    for marker in reversed(list(request.node.iter_markers("fake_builds"))):
+        if marker.args:
+            raise TypeError(
+                "@pytest.mark.fake_builds takes keyword arguments only, "
+                f"got positional {marker.args!r}"
+            )
+        settings.update(marker.kwargs)
+    return settings
+
+
+@pytest.fixture
+def fake_builds(request: pytest.FixtureRequest) -> Iterator[FakeBuilds]:
+    """A fake Twilio Serverless account answering the Builds API for this test.
+
+    While active, ``requests`` calls to serverless.twilio.com (and its regional
+    forms) are answered from memory, other Twilio hosts are refused, and time
+    is frozen at ``fake_builds.now()`` (``time.sleep`` advances it). Configure
+    it with ``@pytest.mark.fake_builds(...)``; see ``FakeBuilds`` for the keys.
+    """
+    from .fake import FakeBuilds
+
+    settings = settings_for(request)
+    try:
+        fake = FakeBuilds(**settings)
+    except TypeError as exc:
+        raise TypeError(f"@pytest.mark.fake_builds: {exc}") from None
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()

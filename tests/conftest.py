@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from openapi import assert_valid
+
+from pytest_fakebuilds import FakeBuilds, Request, Response
+from pytest_fakebuilds.routing import Core
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _validate_every_served_body() -> Iterator[None]:
+    """Every response any fake serves in this suite is checked against the spec.
+
+    A body the spec does not allow fails the request that got it, and so the test.
+    """
+    original = Core.handle
+
+    def handle(self: Core, request: Request) -> Response:
+        response = original(self, request)
+        assert_valid(request, response)
+        return response
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Core, "handle", handle)
+        yield
+
+
+@pytest.fixture
+def client(fake_builds: FakeBuilds) -> Any:
+    return fake_builds.client()
+
+
+@pytest.fixture
+def service(fake_builds: FakeBuilds) -> Any:
+    return fake_builds.create_service(unique_name="my-app")
+
+
+@pytest.fixture
+def builds(client: Any, service: Any) -> Any:
+    """The Builds list resource of ``service``, as a twilio user reaches it."""
+    return client.serverless.v1.services(service.sid).builds
