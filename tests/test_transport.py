@@ -1,0 +1,214 @@
+"""Interception: regional hosts, other Twilio hosts, pass-through, strict mode, coexistence."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import requests
+import responses
+
+from pytest_fakebuilds import FakeBuilds, NetworkBlockedError, UnmockedTwilioHostError
+from pytest_fakebuilds.routing import SERVERLESS_HOST
+from pytest_fakebuilds.transport import _TWILIO_HOST
+
+
+@pytest.fixture
+def hello(fake_builds: FakeBuilds, service: Any) -> Any:
+    return fake_builds.create_function_version(service.sid, "/hello")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "host"),
+    [
+        ({}, "serverless.twilio.com"),
+        ({"region": "ie1"}, "serverless.ie1.twilio.com"),
+        ({"region": "au1"}, "serverless.au1.twilio.com"),
+        ({"edge": "sydney"}, "serverless.sydney.us1.twilio.com"),
+        ({"edge": "dublin", "region": "ie1"}, "serverless.dublin.ie1.twilio.com"),
+    ],
+)
+def test_every_host_form_twilio_python_produces(
+    fake_builds: FakeBuilds, hello: Any, kwargs: dict[str, str], host: str
+) -> None:
+    builds = fake_builds.client(**kwargs).serverless.v1.services(hello.service_sid).builds
+    build = builds.create(function_versions=[hello.sid])
+    assert build.url.startswith(f"https://{host}/v1/Services/")
+    assert builds(build.sid).build_status().fetch().status == "building"
+    assert {call.request.host for call in fake_builds.calls} == {host}
+
+
+def test_region_from_the_environment(
+    fake_builds: FakeBuilds, hello: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TWILIO_REGION", "ie1")
+    monkeypatch.setenv("TWILIO_EDGE", "dublin")
+    builds = fake_builds.client().serverless.v1.services(hello.service_sid).builds
+    assert builds.create(function_versions=[hello.sid]).status == "building"
+    assert fake_builds.calls[-1].request.host == "serverless.dublin.ie1.twilio.com"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.twilio.com/2010-04-01/Accounts.json",
+        "https://serverless-upload.twilio.com/v1/Services/ZS0/Functions/ZH0/Versions",
+        "https://studio.ie1.twilio.com/v2/Flows",
+        "https://twilio.com/",
+    ],
+)
+def test_other_twilio_hosts_are_refused_naming_the_host(fake_builds: FakeBuilds, url: str) -> None:
+    host = url.split("/")[2]
+    with pytest.raises(UnmockedTwilioHostError, match=host.replace(".", r"\.")):
+        requests.get(url)
+    assert fake_builds.calls == []
+
+
+def test_other_twilio_products_through_the_client_are_refused(fake_builds: FakeBuilds) -> None:
+    with pytest.raises(UnmockedTwilioHostError, match=r"api\.twilio\.com"):
+        fake_builds.client().api.v2010.accounts.list()
+
+
+@pytest.mark.parametrize(
+    ("host", "twilio", "serverless"),
+    [
+        ("serverless.twilio.com", True, True),
+        ("serverless.ie1.twilio.com", True, True),
+        ("serverless.dublin.ie1.twilio.com", True, True),
+        ("serverless.a.b.c.twilio.com", True, False),
+        ("serverless-upload.twilio.com", True, False),
+        ("api.twilio.com", True, False),
+        ("twilio.com", True, False),
+        ("nottwilio.com", False, False),
+        ("twilio.com.example.org", False, False),
+    ],
+)
+def test_host_classification(host: str, twilio: bool, serverless: bool) -> None:
+    assert bool(_TWILIO_HOST.search(host)) is twilio
+    assert bool(SERVERLESS_HOST.match(host)) is serverless
+
+
+class _Hello(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"real network"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def local_server() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_other_hosts_pass_through_by_default(fake_builds: FakeBuilds, local_server: str) -> None:
+    assert requests.get(local_server, timeout=10).text == "real network"
+    assert fake_builds.calls == []
+
+
+@pytest.mark.fake_builds(strict=True)
+def test_strict_mode_blocks_other_hosts(fake_builds: FakeBuilds, local_server: str) -> None:
+    with pytest.raises(NetworkBlockedError, match=r"127\.0\.0\.1"):
+        requests.get(local_server, timeout=10)
+
+
+@pytest.mark.fake_builds(strict=True)
+@responses.activate
+def test_strict_mode_lets_responses_stubs_answer(fake_builds: FakeBuilds, hello: Any) -> None:
+    responses.get("https://example.com/ping", body="pong")
+    assert requests.get("https://example.com/ping").text == "pong"
+    builds = fake_builds.client().serverless.v1.services(hello.service_sid).builds
+    assert builds.create(function_versions=[hello.sid]).status == "building"
+
+
+def test_strict_mode_ends_with_the_fake(local_server: str) -> None:
+    with FakeBuilds(strict=True, freeze=False), pytest.raises(NetworkBlockedError):
+        requests.get(local_server, timeout=10)
+    assert requests.get(local_server, timeout=10).text == "real network"
+
+
+@responses.activate
+def test_coexists_with_responses_activate(fake_builds: FakeBuilds, hello: Any) -> None:
+    responses.get("https://example.com/api", json={"ok": True})
+    builds = fake_builds.client().serverless.v1.services(hello.service_sid).builds
+    build = builds.create(function_versions=[hello.sid])
+    assert requests.get("https://example.com/api").json() == {"ok": True}
+    assert builds(build.sid).fetch().sid == build.sid
+    assert len(responses.calls) == 1  # the test's mock never saw Twilio traffic
+
+
+def test_coexists_with_a_requests_mock_started_inside(fake_builds: FakeBuilds, hello: Any) -> None:
+    builds = fake_builds.client().serverless.v1.services(hello.service_sid).builds
+    with responses.RequestsMock() as mock:
+        mock.post("https://hooks.example.com/deployed", status=202)
+        build = builds.create(function_versions=[hello.sid])
+        assert requests.post("https://hooks.example.com/deployed").status_code == 202
+        assert builds(build.sid).fetch().status == "building"
+
+
+def test_coexists_with_a_requests_mock_started_first(local_server: str) -> None:
+    with responses.RequestsMock() as mock:
+        mock.get("https://example.com/first", body="stub")
+        with FakeBuilds(seed=3) as fake:
+            service = fake.create_service(unique_name="svc")
+            hello = fake.create_function_version(service.sid, "/hello")
+            builds = fake.client().serverless.v1.services(service.sid).builds
+            assert builds.create(function_versions=[hello.sid]).status == "building"
+            assert requests.get("https://example.com/first").text == "stub"
+        # The fake is gone; the test's mock still answers, and still refuses the rest.
+        assert requests.get("https://example.com/first").text == "stub"
+        with pytest.raises(requests.ConnectionError):
+            requests.get("https://serverless.twilio.com/v1/Services")
+
+
+def test_nothing_is_intercepted_after_the_fake_stops(local_server: str) -> None:
+    original = requests.Session.get_adapter
+    with FakeBuilds(freeze=False):
+        assert requests.Session.get_adapter is not original
+    assert requests.Session.get_adapter is original
+    assert requests.get(local_server, timeout=10).text == "real network"
+
+
+def test_concurrent_creates_from_threads(fake_builds: FakeBuilds, hello: Any) -> None:
+    builds = fake_builds.client().serverless.v1.services(hello.service_sid).builds
+
+    def create(_: int) -> str:
+        sid: str = builds.create(function_versions=[hello.sid]).sid
+        return sid
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        made = list(pool.map(create, range(40)))
+    assert len(set(made)) == 40
+    assert {b.sid for b in builds.list()} == set(made)
+
+
+def test_core_is_transport_neutral(fake_builds: FakeBuilds, hello: Any) -> None:
+    """The same answer without any HTTP library: what a server mode will wrap."""
+    from base64 import b64encode
+
+    from pytest_fakebuilds import Request
+
+    token = b64encode(f"{fake_builds.account_sid}:{fake_builds.auth_token}".encode()).decode()
+    response = fake_builds.handle(
+        Request(
+            "POST",
+            f"https://serverless.twilio.com/v1/Services/{hello.service_sid}/Builds",
+            {"Authorization": f"Basic {token}"},
+            f"FunctionVersions={hello.sid}".encode(),
+        )
+    )
+    assert response.status == 201
+    assert b'"status": "building"' in response.body
