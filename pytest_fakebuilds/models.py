@@ -9,6 +9,7 @@ never stored.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -24,7 +25,12 @@ DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def render_date(value: datetime) -> str:
-    return value.strftime(DATE_FORMAT)
+    # Equivalent to strftime(DATE_FORMAT); formatted by hand because strftime
+    # goes through time.strftime, which frozen time makes slow.
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+        f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}Z"
+    )
 
 
 @dataclass(eq=False)
@@ -122,6 +128,11 @@ class Build:
     ready_at: datetime
     outcome: Outcome
     seq: int = field(default=0)
+    # Rendered bodies by (base URL, casing, finished?): everything else about
+    # a build is immutable, and polling loops fetch the same build many times.
+    _rendered: dict[tuple[str, bool, bool], bytes] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def status_at(self, now: datetime) -> str:
         return self.outcome if now >= self.ready_at else "building"
@@ -149,6 +160,14 @@ class Build:
             "url": url,
             "links": {"build_status": f"{url}/Status"},
         }
+
+    def to_json_bytes(self, base_url: str, now: datetime, *, upper_visibility: bool) -> bytes:
+        key = (base_url, upper_visibility, now >= self.ready_at)
+        body = self._rendered.get(key)
+        if body is None:
+            payload = self.to_json(base_url, now, upper_visibility=upper_visibility)
+            body = self._rendered[key] = json.dumps(payload).encode()
+        return body
 
     def status_json(self, base_url: str, now: datetime) -> Json:
         return {

@@ -29,7 +29,9 @@ from .wire import Request
 if TYPE_CHECKING:
     from .routing import Core
 
-_TWILIO_HOST = re.compile(r"(?:^|\.)twilio\.com\Z")
+_TWILIO_HOST = re.compile(r"(?:^|\.)twilio\.com\.?\Z")
+# scheme://[userinfo@]host[:port]...; hosts in prepared URLs are IDNA-encoded
+_URL_HOST = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/?#:\[\]]+)")
 _METHODS = ("GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS")
 
 
@@ -95,9 +97,10 @@ class _Routing:
 
 
 def _get_adapter(session: requests.Session, url: str) -> Any:
+    # Called for every request any Session sends while a fake is active.
     if _ROUTING.top() is not None:
-        host = urlsplit(url).hostname or ""
-        if _TWILIO_HOST.search(host):
+        found = _URL_HOST.match(url)
+        if found is not None and _TWILIO_HOST.search(found.group(1).lower()):
             return _ROUTING._adapter
     return _ROUTING._real_get_adapter(session, url)
 
@@ -149,7 +152,7 @@ class ResponsesTransport:
         request = Request(
             method=prepared.method or "GET",
             url=url,
-            headers=dict(prepared.headers),
+            headers=prepared.headers,
             body=body or b"",
         )
         response = self.core.handle(request)

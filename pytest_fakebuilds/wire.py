@@ -56,6 +56,9 @@ class Request:
         return parse_qs(text, keep_blank_values=True)
 
     def header(self, name: str) -> str | None:
+        value = self.headers.get(name)  # exact, or any case for a case-insensitive mapping
+        if value is not None:
+            return value
         lowered = name.lower()
         for key, value in self.headers.items():
             if key.lower() == lowered:
@@ -83,6 +86,11 @@ class Response:
     @classmethod
     def json(cls, status: int, payload: object) -> Response:
         return cls(status, json.dumps(payload).encode(), {"Content-Type": JSON_CONTENT_TYPE})
+
+    @classmethod
+    def json_bytes(cls, status: int, body: bytes) -> Response:
+        """A JSON answer whose body is already encoded."""
+        return cls(status, body, {"Content-Type": JSON_CONTENT_TYPE})
 
     @classmethod
     def error(cls, error: errors.ApiError) -> Response:

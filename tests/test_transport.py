@@ -59,10 +59,12 @@ def test_region_from_the_environment(
         "https://serverless-upload.twilio.com/v1/Services/ZS0/Functions/ZH0/Versions",
         "https://studio.ie1.twilio.com/v2/Flows",
         "https://twilio.com/",
+        "https://serverless.twilio.com./v1/Services",
+        "https://API.Twilio.COM/2010-04-01/Accounts.json",
     ],
 )
 def test_other_twilio_hosts_are_refused_naming_the_host(fake_builds: FakeBuilds, url: str) -> None:
-    host = url.split("/")[2]
+    host = url.split("/")[2].lower()
     with pytest.raises(UnmockedTwilioHostError, match=host.replace(".", r"\.")):
         requests.get(url)
     assert fake_builds.calls == []
@@ -83,6 +85,7 @@ def test_other_twilio_products_through_the_client_are_refused(fake_builds: FakeB
         ("serverless-upload.twilio.com", True, False),
         ("api.twilio.com", True, False),
         ("twilio.com", True, False),
+        ("serverless.twilio.com.", True, False),  # a fully qualified name is still Twilio
         ("nottwilio.com", False, False),
         ("twilio.com.example.org", False, False),
     ],

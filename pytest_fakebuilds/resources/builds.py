@@ -32,6 +32,15 @@ def _render(ctx: Context, build: Build) -> dict[str, object]:
     )
 
 
+def _answer(ctx: Context, status: int, build: Build) -> Response:
+    body = build.to_json_bytes(
+        ctx.base_url,
+        ctx.backend.clock.now(),
+        upper_visibility=ctx.backend.settings.uppercase_build_visibility,
+    )
+    return Response.json_bytes(status, body)
+
+
 def create_build(ctx: Context) -> Response:
     backend, form = ctx.backend, ctx.request.form
     service = backend.service_or_404(ctx.params["ServiceSid"], ctx.request.path)
@@ -42,7 +51,7 @@ def create_build(ctx: Context) -> Response:
         dependencies=_last(form, "Dependencies"),
         runtime=_last(form, "Runtime"),
     )
-    return Response.json(201, _render(ctx, build))
+    return _answer(ctx, 201, build)
 
 
 def list_build(ctx: Context) -> Response:
@@ -62,7 +71,7 @@ def list_build(ctx: Context) -> Response:
 
 def fetch_build(ctx: Context) -> Response:
     build = ctx.backend.build_or_404(ctx.params["ServiceSid"], ctx.params["Sid"], ctx.request.path)
-    return Response.json(200, _render(ctx, build))
+    return _answer(ctx, 200, build)
 
 
 def delete_build(ctx: Context) -> Response:
