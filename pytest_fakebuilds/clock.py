@@ -144,19 +144,21 @@ class _GlobalPatch:
         self.ignore: tuple[str, ...] = _BASE_IGNORE
         self._loop_time: tuple[Any, Any] | None = None
         self.real_monotonic: Callable[[], float] = time.monotonic
+        self._api: Any = None
 
     def top(self) -> FrozenClock | None:
         clocks = self._clocks
         return clocks[-1] if clocks else None
 
     def push(self, clock: FrozenClock) -> None:
-        # freezegun's stacks are typed for its own factories; ours is any
-        # callable returning naive UTC, which is all freezegun calls on it.
-        api: Any = import_module("freezegun.api")
-
         with self._lock:
-            if not self._reals:
-                self._prepare(api)
+            if self._api is None:
+                self._prepare(import_module("freezegun.api"))
+            # The stacks of the module whose fakes were installed, even if
+            # freezegun has since been re-imported (pytester drops modules).
+            # They are typed for freezegun's own factories; ours is any
+            # callable returning naive UTC, which is all freezegun calls on it.
+            api = self._api
             self._clocks.append(clock)
             own = not api.freeze_factories
             api.freeze_factories.append(clock)
@@ -168,10 +170,9 @@ class _GlobalPatch:
                 self._owned = True
 
     def pop(self, clock: FrozenClock) -> None:
-        api: Any = import_module("freezegun.api")
-
         with self._lock:
-            if clock not in self._clocks:
+            api = self._api
+            if api is None or clock not in self._clocks:
                 return
             self._clocks.remove(clock)
             for index in range(len(api.freeze_factories) - 1, -1, -1):
@@ -190,6 +191,7 @@ class _GlobalPatch:
 
         from freezegun import config
 
+        self._api = api
         self.ignore = tuple(config.settings.default_ignore_list) + _BASE_IGNORE
         self.real_monotonic = api.real_monotonic
 

@@ -84,13 +84,5 @@ class FakeBuildsError(Exception):
     """Base class of the errors the fake raises in the test process itself."""
 
 
-class UnmockedTwilioHostError(FakeBuildsError, ConnectionError):
-    """A request went to a Twilio host the fake does not serve.
-
-    It is refused rather than passed through so that no test ever reaches a
-    real Twilio account by accident.
-    """
-
-
 class FakeInternalError(FakeBuildsError):
     """The fake itself failed while answering; the client saw a 500."""

@@ -195,3 +195,15 @@ def test_modules_imported_between_fakes_are_frozen(fresh_module: str) -> None:
     with FakeBuilds():
         assert probe.stamp() == START.timestamp()
     assert probe.time is real_time
+
+
+def test_survives_freezegun_being_imported_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pytester's in-process runs drop and re-import modules between runs."""
+    with FakeBuilds():
+        pass
+    for name in [m for m in sys.modules if m.startswith("freezegun")]:
+        monkeypatch.delitem(sys.modules, name)
+    importlib.import_module("freezegun.api")
+    with FakeBuilds():
+        assert datetime.now(timezone.utc) == START
+    assert abs(time.time() - real_time()) < 60
