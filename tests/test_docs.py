@@ -1,0 +1,284 @@
+"""Every code block in README.md and docs/*.md is executed, so the docs cannot rot.
+
+Each fenced block is one test, named ``<file>:<line of its opening fence>``:
+
+- ```` ```python ```` blocks that define a test (``def test_``) are written to a
+  test file and run by an in-process pytest (``pytester``); they must pass, with at
+  least one test, no failure and no error. A test block that directly follows an
+  ```` ```ini ```` or ```` ```toml ```` block of the same file (no other code block
+  between them) runs with that block as its configuration file.
+- Other ```` ```python ```` blocks are run as scripts and must not raise.
+- ```` ```ini ```` and ```` ```toml ```` blocks that configure pytest-fakebuilds are
+  loaded by pytest with ``--strict-config``, around a test that uses the fixture.
+- ```` ```json ```` blocks must parse.
+- ```` ```console ````, ```` ```bash ```` and ```` ```text ```` blocks are only shown.
+
+A block without a language tag, or with a tag not listed here, fails: no code
+reaches the docs without being either run or deliberately marked as shown only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import runpy
+from dataclasses import dataclass
+from pathlib import Path
+
+# freezegun.api, the fake's modules and twilio are imported here, in the outer
+# process, so that every in-process pytest run below shares them: pytester
+# forgets the modules a run imported, and the fake keeps process-wide state
+# (freezegun's stacks, the request routing) that must not be loaded twice.
+import freezegun.api
+import pytest
+import twilio.rest
+
+import pytest_fakebuilds.fake
+import pytest_fakebuilds.transport
+
+SHARED_MODULES = (freezegun.api, twilio.rest, pytest_fakebuilds.fake, pytest_fakebuilds.transport)
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC_FILES = (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")))
+
+SHOWN_ONLY = frozenset({"console", "bash", "text"})
+CONFIG = frozenset({"ini", "toml"})
+KNOWN = SHOWN_ONLY | CONFIG | {"python", "json"}
+
+# Up to three spaces of indentation in CommonMark; more is allowed here so that
+# blocks inside list items are found too.
+FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
+
+# The test that exercises a configuration block.
+CONFIG_SMOKE_TEST = """
+def test_fake_builds_runs_with_this_configuration(fake_builds):
+    service = fake_builds.create_service(unique_name="docs-config")
+    version = fake_builds.create_function_version(service.sid, path="/hello")
+    builds = fake_builds.client().serverless.v1.services(service.sid).builds
+    build = builds.create(function_versions=[version.sid])
+    fake_builds.advance(fake_builds.build_duration)
+    assert builds(build.sid).fetch().status in ("completed", "failed")
+"""
+
+
+@dataclass(frozen=True)
+class Block:
+    """One fenced code block of a Markdown file."""
+
+    path: Path
+    line: int  # 1-based line of the opening fence
+    lang: str  # first word of the info string, "" when there is none
+    source: str
+    closed: bool = True
+    config: Block | None = None  # the ini/toml block a test block runs with
+
+    @property
+    def id(self) -> str:
+        try:
+            name = self.path.relative_to(ROOT).as_posix()
+        except ValueError:
+            name = self.path.name
+        return f"{name}:{self.line}"
+
+    @property
+    def module_name(self) -> str:
+        """A module name of its own: the fake caches its time patches by module name."""
+        return re.sub(r"\W", "_", self.id).lower()  # docs/guide.md:42 -> docs_guide_md_42
+
+    @property
+    def defines_tests(self) -> bool:
+        return re.search(r"^\s*(?:async\s+)?def test_", self.source, re.MULTILINE) is not None
+
+    @property
+    def configures_plugin(self) -> bool:
+        return "fakebuilds" in self.source
+
+
+def parse_blocks(path: Path, text: str) -> list[Block]:
+    """The fenced code blocks of ``text``, in order, each paired with its config."""
+    blocks: list[Block] = []
+    lines = text.splitlines()
+    index = 0
+    while index < len(lines):
+        opening = FENCE.match(lines[index])
+        index += 1
+        if opening is None:
+            continue
+        fence, indent = opening["fence"], len(opening["indent"])
+        info = opening["info"].strip()
+        start, body = index, []
+        closed = False
+        while index < len(lines):
+            line = lines[index]
+            index += 1
+            closing = line.strip()
+            if closing.startswith(fence[0] * len(fence)) and set(closing) == {fence[0]}:
+                closed = True
+                break
+            body.append(_dedent(line, indent))
+        lang = info.split()[0].lower() if info else ""
+        source = "\n".join(body) + "\n"
+        config = None
+        if lang == "python" and blocks and blocks[-1].lang in CONFIG:
+            config = blocks[-1]
+        blocks.append(Block(path, start, lang, source, closed, config))
+    return blocks
+
+
+def _dedent(line: str, indent: int) -> str:
+    prefix = len(line) - len(line.lstrip(" \t"))
+    return line[min(prefix, indent) :]
+
+
+def collect() -> list[Block]:
+    blocks: list[Block] = []
+    for path in DOC_FILES:
+        if path.exists():
+            blocks.extend(parse_blocks(path, path.read_text(encoding="utf-8")))
+    return blocks
+
+
+BLOCKS = collect()
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=[block.id for block in BLOCKS])
+def test_code_block(block: Block, pytester: pytest.Pytester) -> None:
+    assert block.closed, f"{block.id}: the code block is never closed"
+    assert block.lang, (
+        f"{block.id}: a code block needs a language tag (python, or one of "
+        f"{', '.join(sorted(KNOWN - {'python'}))} for code that is shown, not run)"
+    )
+    assert block.lang in KNOWN, (
+        f"{block.id}: unknown language tag {block.lang!r}; use one of {', '.join(sorted(KNOWN))}"
+    )
+    if block.lang == "python":
+        if block.defines_tests:
+            run_test_block(block, pytester)
+        else:
+            run_script_block(block, pytester)
+    elif block.lang == "json":
+        json.loads(block.source)
+    elif block.lang in CONFIG and block.configures_plugin:
+        write_config(block, pytester)
+        pytester.makepyfile(test_config_smoke=CONFIG_SMOKE_TEST)
+        assert_tests_pass(block, pytester)
+
+
+def run_test_block(block: Block, pytester: pytest.Pytester) -> None:
+    if block.config is not None:
+        write_config(block.config, pytester)
+    pytester.makepyfile(**{f"test_{block.module_name}": block.source})
+    assert_tests_pass(block, pytester)
+
+
+def run_script_block(block: Block, pytester: pytest.Pytester) -> None:
+    # Written to a file (in pytester's temporary directory, which is also the
+    # working directory) so that a traceback shows the example's own lines.
+    script = pytester.makepyfile(**{block.module_name: block.source})
+    runpy.run_path(str(script), run_name=block.module_name)
+
+
+def write_config(block: Block, pytester: pytest.Pytester) -> None:
+    if block.lang == "ini":
+        pytester.makefile(".ini", pytest=block.source)
+    else:
+        pytester.makepyprojecttoml(block.source)
+
+
+def assert_tests_pass(block: Block, pytester: pytest.Pytester) -> None:
+    # As strict as the project's own configuration: warnings are errors.
+    result = pytester.runpytest(
+        *("-p", "no:randomly", "-p", "no:cacheprovider", "-W", "error"),
+        *("--strict-markers", "--strict-config"),
+    )
+    try:
+        outcomes = result.parseoutcomes()
+    except ValueError:  # no summary line: the run itself crashed
+        outcomes = {}
+    passed = outcomes.get("passed", 0)
+    failed = outcomes.get("failed", 0)
+    errors = outcomes.get("errors", 0) + outcomes.get("error", 0)
+    report = f"{block.id}: expected every test of the example to pass, got {outcomes}\n"
+    report += result.stdout.str()
+    assert passed >= 1, report
+    assert failed == 0, report
+    assert errors == 0, report
+
+
+# The collector itself ------------------------------------------------------------
+
+
+def test_the_readme_has_an_executed_test() -> None:
+    readme = [block for block in BLOCKS if block.path.name == "README.md"]
+    assert any(block.lang == "python" and block.defines_tests for block in readme)
+
+
+def test_every_docs_file_is_collected() -> None:
+    for name in ("guide.md", "behaviour.md", "reference.md"):
+        assert ROOT / "docs" / name in DOC_FILES
+
+
+def test_parse_blocks_finds_tags_lines_and_configs(tmp_path: Path) -> None:
+    text = "\n".join(
+        [
+            "# Title",  # 1
+            "```ini",  # 2
+            "[pytest]",
+            "```",
+            "Some prose.",
+            "```python",  # 6
+            "def test_x(): pass",
+            "```",
+            "- a list item:",
+            "",
+            "  ````",  # 11
+            "  ```python",
+            "  nested fence text",
+            "  ```",
+            "  ````",
+            "~~~python",  # 16
+            "```",
+            "~~~",
+            "```text",  # 19
+            "unclosed",
+        ]
+    )
+    blocks = parse_blocks(tmp_path / "x.md", text)
+    assert [(b.line, b.lang, b.closed) for b in blocks] == [
+        (2, "ini", True),
+        (6, "python", True),
+        (11, "", True),
+        (16, "python", True),
+        (19, "text", False),
+    ]
+    assert blocks[1].config is blocks[0]
+    assert blocks[1].defines_tests
+    assert blocks[2].source == "```python\nnested fence text\n```\n"
+    assert blocks[3].source == "```\n"
+    assert blocks[3].config is None
+
+
+def test_untagged_block_fails(tmp_path: Path, pytester: pytest.Pytester) -> None:
+    (block,) = parse_blocks(tmp_path / "x.md", "```\nprint('unexecuted')\n```\n")
+    with pytest.raises(AssertionError, match="needs a language tag"):
+        test_code_block(block, pytester)
+
+
+@pytest.mark.parametrize(
+    ("markdown", "expected"),
+    [
+        ("```py\nprint('hi')\n```\n", "unknown language tag 'py'"),
+        ("```python\ndef test_x(fake_builds):\n    assert False\n```\n", "'failed': 1"),
+        ("```python\nimport pytest\ndef test_x():\n    pytest.skip()\n```\n", "'skipped': 1"),
+        ("```ini\n[pytest]\nfakebuilds_sede = 1\n```\n", "expected every test"),
+        ("```json\n{'not': 'json'}\n```\n", "Expecting property name"),
+        ("```python\nraise RuntimeError('the example broke')\n```\n", "the example broke"),
+    ],
+    ids=["unknown-tag", "failing-test", "no-test-passes", "bad-ini-key", "bad-json", "script"],
+)
+def test_broken_examples_fail(
+    markdown: str, expected: str, tmp_path: Path, pytester: pytest.Pytester
+) -> None:
+    (block,) = parse_blocks(tmp_path / "x.md", markdown)
+    with pytest.raises(Exception, match=re.escape(expected)):
+        test_code_block(block, pytester)
