@@ -62,6 +62,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
+    # Bad configuration is a usage error at start-up, not an error per test.
+    base_seed(config)
+    build_duration(config)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -75,7 +78,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             continue
         fixturenames = getattr(item, "fixturenames", None)
         if fixturenames is not None and "fake_builds" not in fixturenames:
-            fixturenames.append("fake_builds")
+            fixturenames.insert(_first_function_fixture(item, fixturenames), "fake_builds")
+
+
+def _first_function_fixture(item: pytest.Item, fixturenames: list[str]) -> int:
+    """Where ``usefixtures`` would have put the fixture: before the test's own
+    function-scoped fixtures (so they run with the fake active), after the
+    wider-scoped ones (so those never start under frozen time)."""
+    info = getattr(item, "_fixtureinfo", None)
+    definitions = getattr(info, "name2fixturedefs", {})
+    for index, name in enumerate(fixturenames):
+        defs = definitions.get(name)
+        if defs and getattr(defs[-1], "scope", None) == "function":
+            return index
+    return len(fixturenames)
 
 
 def base_seed(config: pytest.Config) -> int:
@@ -89,6 +105,19 @@ def base_seed(config: pytest.Config) -> int:
         raise pytest.UsageError(f"fakebuilds_seed must be an integer, got {raw!r}") from None
 
 
+def build_duration(config: pytest.Config) -> float:
+    raw = str(config.getini("fakebuilds_build_duration")).strip()
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise pytest.UsageError(
+            f"fakebuilds_build_duration must be a non-negative number of seconds, got {raw!r}"
+        )
+    return seconds
+
+
 def derive_seed(base: int, nodeid: str) -> int:
     """A test's seed: stable across runs, orderings and xdist workers."""
     digest = hashlib.sha256(f"{base}\0{nodeid}".encode()).digest()
@@ -99,7 +128,7 @@ def settings_for(request: pytest.FixtureRequest) -> dict[str, Any]:
     config = request.config
     settings: dict[str, Any] = {
         "seed": derive_seed(base_seed(config), request.node.nodeid),
-        "build_duration": float(config.getini("fakebuilds_build_duration")),
+        "build_duration": build_duration(config),
         "strict": bool(config.getoption("fakebuilds_strict") or config.getini("fakebuilds_strict")),
         "freeze": not config.getoption("fakebuilds_no_freeze")
         and bool(config.getini("fakebuilds_freeze_time")),
