@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from . import errors, sids
 from .clock import ManualClock
@@ -113,58 +113,35 @@ class Backend:
             self.store.add_service(service)
             return service
 
-    def create_function_version(
+    def create_version(
         self,
+        kind: type[V],
         service_sid: str,
         path: str,
         visibility: str,
         content: str,
-        function_sid: str | None,
-    ) -> FunctionVersion:
+        parent_sid: str | None,
+    ) -> V:
+        """A Function or Asset Version, under ``parent_sid`` or a new Function/Asset."""
+        checked_path, checked_visibility = _path(path), _visibility(visibility)
         with self.store.atomic():
-            function = self._parent(service_sid, function_sid, "function", path)
-            version = FunctionVersion(
+            parent = self._parent(service_sid, parent_sid, kind.kind.lower(), checked_path)
+            version = kind(
                 sid=self.minter.mint(sids.VERSION),
                 account_sid=self.account_sid,
                 service_sid=service_sid,
-                function_sid=function.sid,
-                path=_path(path),
-                visibility=_visibility(visibility),
+                path=checked_path,
+                visibility=checked_visibility,
                 date_created=self.clock.now(),
                 content=content,
+                **{kind.parent_field: parent.sid},
             )
             self.store.add_version(version)
             return version
 
-    def create_asset_version(
-        self,
-        service_sid: str,
-        path: str,
-        visibility: str,
-        content: str,
-        asset_sid: str | None,
-    ) -> AssetVersion:
-        with self.store.atomic():
-            asset = self._parent(service_sid, asset_sid, "asset", path)
-            version = AssetVersion(
-                sid=self.minter.mint(sids.VERSION),
-                account_sid=self.account_sid,
-                service_sid=service_sid,
-                asset_sid=asset.sid,
-                path=_path(path),
-                visibility=_visibility(visibility),
-                date_created=self.clock.now(),
-                content=content,
-            )
-            self.store.add_version(version)
-            return version
-
-    def _parent(
-        self, service_sid: str, sid: str | None, kind: Literal["function", "asset"], path: str
-    ) -> Function:
+    def _parent(self, service_sid: str, sid: str | None, kind: str, path: str) -> Function:
         if service_sid not in self.store.services:
             raise LookupError(f"no Service {service_sid} in this fake")
-        _path(path)
         if sid is not None:
             existing = self.store.functions.get(sid)
             if existing is None or existing.service_sid != service_sid or existing.kind != kind:
@@ -175,7 +152,7 @@ class Backend:
             account_sid=self.account_sid,
             service_sid=service_sid,
             friendly_name=path,
-            kind=kind,
+            kind="function" if kind == "function" else "asset",
             date_created=self.clock.now(),
         )
         self.store.add_function(function)

@@ -177,8 +177,8 @@ class FakeBuilds:
         function_sid: str | None = None,
     ) -> FunctionVersion:
         """Add a Function Version (``ZN…``); a new Function (``ZH…``) unless ``function_sid``."""
-        return self._backend.create_function_version(
-            service_sid, path, visibility, content, function_sid
+        return self._backend.create_version(
+            FunctionVersion, service_sid, path, visibility, content, function_sid
         )
 
     def create_asset_version(
@@ -191,7 +191,9 @@ class FakeBuilds:
         asset_sid: str | None = None,
     ) -> AssetVersion:
         """Add an Asset Version (``ZN…``); a new Asset (``ZH…``) unless ``asset_sid``."""
-        return self._backend.create_asset_version(service_sid, path, visibility, content, asset_sid)
+        return self._backend.create_version(
+            AssetVersion, service_sid, path, visibility, content, asset_sid
+        )
 
     # The transport-neutral core ------------------------------------------------------
 

@@ -69,9 +69,10 @@ class FunctionVersion:
     content: str = ""
 
     kind = "Function"
+    parent_field = "function_sid"
 
     def embedded_json(self, *, upper_visibility: bool) -> Json:
-        return _embedded(self, "function_sid", self.function_sid, upper_visibility)
+        return _embedded(self, self.parent_field, self.function_sid, upper_visibility)
 
 
 @dataclass(eq=False)
@@ -86,9 +87,10 @@ class AssetVersion:
     content: str = ""
 
     kind = "Asset"
+    parent_field = "asset_sid"
 
     def embedded_json(self, *, upper_visibility: bool) -> Json:
-        return _embedded(self, "asset_sid", self.asset_sid, upper_visibility)
+        return _embedded(self, self.parent_field, self.asset_sid, upper_visibility)
 
 
 def _embedded(

@@ -95,3 +95,29 @@ def test_served_dates_are_the_same_every_run() -> None:
         return [str(build.date_created), str(done.date_updated)]
 
     assert dates() == dates() == ["2026-01-01 12:00:00+00:00", "2026-01-01 12:00:10+00:00"]
+
+
+def test_refused_helper_calls_mint_nothing() -> None:
+    fake = FakeBuilds(seed=9)
+    service = fake.create_service()
+    with pytest.raises(ValueError, match="visibility"):
+        fake.create_function_version(service.sid, "/x", visibility="secret")
+    with pytest.raises(ValueError, match="path"):
+        fake.create_asset_version(service.sid, "")
+    with pytest.raises(LookupError):
+        fake.create_function_version("ZS" + "0" * 32, "/x")
+    with pytest.raises(LookupError):
+        fake.create_asset_version(service.sid, "/x", asset_sid="ZH" + "0" * 32)
+    made = fake.create_function_version(service.sid, "/x")
+
+    twin = FakeBuilds(seed=9)
+    twin_made = twin.create_function_version(twin.create_service().sid, "/x")
+    assert (made.sid, made.function_sid) == (twin_made.sid, twin_made.function_sid)
+
+
+def test_a_function_sid_cannot_take_an_asset_version() -> None:
+    fake = FakeBuilds(seed=9)
+    service = fake.create_service()
+    function = fake.create_function_version(service.sid, "/fn")
+    with pytest.raises(LookupError):
+        fake.create_asset_version(service.sid, "/a.css", asset_sid=function.function_sid)
