@@ -4,7 +4,8 @@ Two clocks share one interface. :class:`ManualClock` is the fake's own notion
 of time and nothing else: it serves the dates and drives build status. A
 :class:`FrozenClock` is a ManualClock that, while active, also freezes global
 time (``datetime``, ``time.time``, ``time.monotonic``...) at its instant with
-freezegun's fakes and turns ``time.sleep`` into ``advance``.
+freezegun's fakes (and faster ones of its own for the hot clock reads) and
+turns ``time.sleep`` into ``advance``.
 
 Why not ``freezegun.freeze_time(...).start()`` per test: its start scans every
 attribute of every loaded module for references to the real time functions,
@@ -72,6 +73,7 @@ class ManualClock:
     def __init__(self, start: datetime) -> None:
         self._lock = threading.Lock()
         self._now = to_utc(start)
+        self._timestamp = self._now.timestamp()
 
     def now(self) -> datetime:
         return self._now
@@ -82,6 +84,7 @@ class ManualClock:
             raise ValueError("the clock only moves forward")
         with self._lock:
             self._now = self._now + step
+            self._timestamp = self._now.timestamp()
             return self._now
 
     def activate(self) -> None:
@@ -118,6 +121,55 @@ def _fake_sleep(seconds: float) -> None:
     clock.advance(seconds)
 
 
+def _fast_fake(api: Any, name: str) -> Callable[[], Any]:
+    """A faster stand-in for freezegun's ``fake_<name>`` (time, monotonic, ...).
+
+    freezegun's own converts the frozen datetime and walks five frames on
+    every call, and requests reads the clock six times per request. This one
+    reads the timestamp the clock keeps and remembers which module names are
+    ignored; when a freeze_time of the test's own sits on top of the fake,
+    it hands over to freezegun's function, which then governs.
+    """
+    real = getattr(api, f"real_{name}")
+    slow = getattr(api, f"fake_{name}")
+    factories = api.freeze_factories
+    nanoseconds = name.endswith("_ns")
+
+    def fake() -> Any:
+        if not factories:
+            return real()
+        top = factories[-1]
+        if top.__class__ is not FrozenClock:
+            return slow()
+        if _ignored_caller():
+            return real()
+        stamp: float = top._timestamp
+        return int(stamp * 1_000_000_000) if nanoseconds else stamp
+
+    fake.__name__ = fake.__qualname__ = f"fake_{name}"
+    return fake
+
+
+def _ignored_caller() -> bool:
+    # Frame 0 is this function, 1 the fake, 2 its caller: as freezegun does,
+    # a call is real when any of the five nearest callers is ignored.
+    frame = sys._getframe(2)
+    memo = _GLOBAL.ignored_names
+    for _ in range(5):
+        name = frame.f_globals.get("__name__")
+        if name:
+            hit = memo.get(name)
+            if hit is None:
+                hit = memo[name] = isinstance(name, str) and name.startswith(_GLOBAL.ignore)
+            if hit:
+                return True
+        back = frame.f_back
+        if back is None:
+            return False
+        frame = back
+    return False
+
+
 def _real_loop_time(loop: object) -> float:
     return _GLOBAL.real_monotonic()
 
@@ -142,6 +194,7 @@ class _GlobalPatch:
         self._core: list[tuple[Any, str, Any, Any]] = []
         self._uuid_saved: dict[str, Any] = {}
         self.ignore: tuple[str, ...] = _BASE_IGNORE
+        self.ignored_names: dict[str, bool] = {}
         self._loop_time: tuple[Any, Any] | None = None
         self.real_monotonic: Callable[[], float] = time.monotonic
         self._api: Any = None
@@ -194,23 +247,23 @@ class _GlobalPatch:
 
         self._api = api
         self.ignore = tuple(config.settings.default_ignore_list) + _BASE_IGNORE
+        self.ignored_names = {}
         self.real_monotonic = api.real_monotonic
 
         pairs: list[tuple[Any, str, Any, Any]] = [
             (datetime_module, "datetime", api.real_datetime, api.FakeDatetime),
             (datetime_module, "date", api.real_date, api.FakeDate),
-            (time, "time", api.real_time, api.fake_time),
-            (time, "monotonic", api.real_monotonic, api.fake_monotonic),
-            (time, "perf_counter", api.real_perf_counter, api.fake_perf_counter),
+            (time, "time", api.real_time, _fast_fake(api, "time")),
+            (time, "monotonic", api.real_monotonic, _fast_fake(api, "monotonic")),
+            (time, "perf_counter", api.real_perf_counter, _fast_fake(api, "perf_counter")),
             (time, "localtime", api.real_localtime, api.fake_localtime),
             (time, "gmtime", api.real_gmtime, api.fake_gmtime),
             (time, "strftime", api.real_strftime, api.fake_strftime),
             (time, "sleep", _real_sleep, _fake_sleep),
         ]
         for name in ("time_ns", "monotonic_ns", "perf_counter_ns"):
-            fake = getattr(api, f"fake_{name}", None)
-            if fake is not None:
-                pairs.append((time, name, getattr(api, f"real_{name}"), fake))
+            if hasattr(api, f"fake_{name}"):
+                pairs.append((time, name, getattr(api, f"real_{name}"), _fast_fake(api, name)))
         self._core = pairs
         self._reals = {id(fake): real for _, _, real, fake in pairs}
         self._fakes = {id(real): fake for _, _, real, fake in pairs}

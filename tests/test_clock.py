@@ -207,3 +207,14 @@ def test_survives_freezegun_being_imported_again(monkeypatch: pytest.MonkeyPatch
     with FakeBuilds():
         assert datetime.now(timezone.utc) == START
     assert abs(time.time() - real_time()) < 60
+
+
+def test_a_users_freeze_time_inside_the_fake_governs_until_it_stops() -> None:
+    with FakeBuilds() as fake:
+        with freeze_time("2001-02-03 04:05:06"):
+            assert time.time() == datetime(2001, 2, 3, 4, 5, 6, tzinfo=timezone.utc).timestamp()
+            assert time.monotonic_ns() == int(time.time() * 1e9)
+        assert time.time() == fake.now().timestamp()
+        assert time.time_ns() == int(fake.now().timestamp() * 1e9)
+        assert time.perf_counter() == time.monotonic() == time.time()
+    assert_real_time()
