@@ -41,8 +41,9 @@ _SCAN_SKIP: tuple[str, ...] = (
     "freezegun",
 )
 # Callers that keep real time and real sleep while a fake is active. As in
-# freezegun, a call is real when any of its five nearest frames belongs here;
-# freezegun's configurable default ignore list is added at first use.
+# freezegun, a call is real when any of its five nearest frames belongs here
+# (so code run by threading keeps real time); freezegun's configurable
+# default ignore list is added at first use.
 _BASE_IGNORE: tuple[str, ...] = ("execnet",)
 
 _real_sleep = time.sleep
@@ -113,7 +114,7 @@ class FrozenClock(ManualClock):
 
 def _fake_sleep(seconds: float) -> None:
     clock = _GLOBAL.top()
-    if clock is None or _caller_ignored():
+    if clock is None or _ignored_caller():
         _real_sleep(seconds)
         return
     if seconds < 0:
@@ -172,12 +173,6 @@ def _ignored_caller() -> bool:
 
 def _real_loop_time(loop: object) -> float:
     return _GLOBAL.real_monotonic()
-
-
-def _caller_ignored() -> bool:
-    frame = sys._getframe(2)
-    name = frame.f_globals.get("__name__") or ""
-    return isinstance(name, str) and name.startswith(_GLOBAL.ignore)
 
 
 class _GlobalPatch:
@@ -289,7 +284,7 @@ class _GlobalPatch:
         for module, name, real, fake in self._module_patches:
             if module.__dict__.get(name) is real:
                 setattr(module, name, fake)
-        self._scan_new(self._fakes, replace=True)
+        self._scan_new(self._fakes)
         # asyncio's loops schedule on time.monotonic(): left frozen, every
         # asyncio.sleep() would wait forever (freezegun's real_asyncio).
         base_events = sys.modules.get("asyncio.base_events")
@@ -304,7 +299,7 @@ class _GlobalPatch:
 
         # Modules imported while time was frozen hold fakes; patch them back
         # and remember them for the next activation.
-        self._scan_new(self._reals, replace=True)
+        self._scan_new(self._reals)
         for module, name, real, fake in self._module_patches:
             if module.__dict__.get(name) is fake:
                 setattr(module, name, real)
@@ -320,8 +315,8 @@ class _GlobalPatch:
             setattr(uuid, name, value)
         uuid._last_timestamp = None  # type: ignore[attr-defined]
 
-    def _scan_new(self, mapping: dict[int, Any], *, replace: bool) -> None:
-        """Scan modules not seen before, recording (and applying) patch points."""
+    def _scan_new(self, mapping: dict[int, Any]) -> None:
+        """Scan modules not seen before, recording and applying patch points."""
         modules = sys.modules
         if modules == self._snapshot:  # compared in C: the common case costs ~5 µs
             return
@@ -348,8 +343,7 @@ class _GlobalPatch:
                 else:
                     real, fake = replacement, value
                 self._module_patches.append((module, attr, real, fake))
-                if replace:
-                    setattr(module, attr, replacement)
+                setattr(module, attr, replacement)
         self._snapshot = dict(modules)
 
 
