@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import importlib
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,6 +24,9 @@ from pytest_fakebuilds import FakeBuilds
 from pytest_fakebuilds.clock import DEFAULT_START
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+# Held in a tuple, which the fake's module scan does not look into, so this
+# stays the real clock while a fake is active.
+REAL_TIME = (real_time,)
 
 
 def assert_real_time() -> None:
@@ -218,3 +222,12 @@ def test_a_users_freeze_time_inside_the_fake_governs_until_it_stops() -> None:
         assert time.time_ns() == int(fake.now().timestamp() * 1e9)
         assert time.perf_counter() == time.monotonic() == time.time()
     assert_real_time()
+
+
+def test_code_run_by_threading_keeps_real_time(fake_builds: FakeBuilds) -> None:
+    seen: list[float] = []
+    worker = threading.Thread(target=lambda: seen.append(time.time()))
+    worker.start()
+    worker.join()
+    assert time.time() == START.timestamp()
+    assert abs(seen[0] - REAL_TIME[0]()) < 60
