@@ -82,7 +82,7 @@ class FakeBuilds:
         self._clock = clock_module.make_clock(to_utc(start), freeze=freeze)
         self._store = Store()
         self._backend = Backend(self._store, self._clock, SidMinter(seed), settings)
-        self._core = Core(build_router(), self._backend)
+        self._core = Core(build_router(), self._backend, SidMinter(seed + 1))
         self._transport: ResponsesTransport | None = None
 
     # Credentials ----------------------------------------------------------------

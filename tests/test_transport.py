@@ -215,3 +215,25 @@ def test_core_is_transport_neutral(fake_builds: FakeBuilds, hello: Any) -> None:
     )
     assert response.status == 201
     assert b'"status": "building"' in response.body
+
+
+def test_answers_carry_twilio_platform_headers(fake_builds: FakeBuilds, service: Any) -> None:
+    url = f"https://serverless.dublin.ie1.twilio.com/v1/Services/{service.sid}/Builds"
+    auth = (fake_builds.account_sid, fake_builds.auth_token)
+    first, second = requests.get(url, auth=auth), requests.get(url, auth=("AC", "x"))
+    for answer in (first, second):
+        assert answer.headers["Twilio-Request-Id"].startswith("RQ")
+        assert len(answer.headers["Twilio-Request-Id"]) == 34
+        assert answer.headers["X-Home-Region"] == "ie1"
+        assert answer.headers["X-API-Domain"] == "serverless.dublin.ie1.twilio.com"
+        assert answer.headers["Access-Control-Allow-Origin"] == "*"
+    assert first.headers["Twilio-Request-Id"] != second.headers["Twilio-Request-Id"]
+
+
+def test_request_ids_are_deterministic() -> None:
+    def ids() -> list[str]:
+        with FakeBuilds(seed=11, freeze=False):
+            url = "https://serverless.twilio.com/v1/Services"
+            return [requests.get(url).headers["Twilio-Request-Id"] for _ in range(3)]
+
+    assert ids() == ids()
