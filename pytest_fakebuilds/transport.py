@@ -62,7 +62,7 @@ class _Routing:
         self._adapter_patch: Any = None
         self._strict_patches: list[Any] = []
         self._adapter = _TwilioAdapter()
-        self._real_get_adapter = requests.Session.get_adapter
+        self._previous_get_adapter: Any = requests.Session.get_adapter
 
     def top(self) -> ResponsesTransport | None:
         transports = self._transports
@@ -71,6 +71,9 @@ class _Routing:
     def push(self, transport: ResponsesTransport) -> None:
         with self._lock:
             if self._adapter_patch is None:
+                # Whatever was there (another mocking library's hook, say)
+                # keeps answering everything that is not Twilio's.
+                self._previous_get_adapter = requests.Session.get_adapter
                 self._adapter_patch = mock.patch.object(
                     requests.Session, "get_adapter", _get_adapter
                 )
@@ -102,7 +105,7 @@ def _get_adapter(session: requests.Session, url: str) -> Any:
         found = _URL_HOST.match(url)
         if found is not None and _TWILIO_HOST.search(found.group(1).lower()):
             return _ROUTING._adapter
-    return _ROUTING._real_get_adapter(session, url)
+    return _ROUTING._previous_get_adapter(session, url)
 
 
 def _blocked(adapter: HTTPAdapter, request: requests.PreparedRequest, *args: Any, **kw: Any) -> Any:

@@ -237,3 +237,23 @@ def test_request_ids_are_deterministic() -> None:
             return [requests.get(url).headers["Twilio-Request-Id"] for _ in range(3)]
 
     assert ids() == ids()
+
+
+def test_a_get_adapter_hook_installed_before_the_fake_keeps_working(
+    monkeypatch: pytest.MonkeyPatch, local_server: str
+) -> None:
+    """Libraries such as requests-mock route through Session.get_adapter too."""
+    seen: list[str] = []
+    original = requests.Session.get_adapter
+
+    def hook(session: requests.Session, url: str) -> Any:
+        seen.append(url)
+        return original(session, url)
+
+    monkeypatch.setattr(requests.Session, "get_adapter", hook)
+    with FakeBuilds(freeze=False):
+        assert requests.get(local_server, timeout=10).text == "real network"
+        with pytest.raises(UnmockedTwilioHostError):
+            requests.get("https://api.twilio.com/")
+    assert seen == [local_server]
+    assert requests.Session.get_adapter is hook
