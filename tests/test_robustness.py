@@ -36,8 +36,16 @@ values = st.one_of(
     st.text(max_size=20),
 )
 fields = st.sampled_from(
-    ["FunctionVersions", "AssetVersions", "Dependencies", "Runtime", "PageSize", "Page"]
-    + ["PageToken", "Other"]
+    [
+        "FunctionVersions",
+        "AssetVersions",
+        "Dependencies",
+        "Runtime",
+        "PageSize",
+        "Page",
+        "PageToken",
+        "Other",
+    ]
 )
 pairs = st.lists(st.tuples(fields, values), max_size=6)
 relaxed = settings(
