@@ -19,8 +19,7 @@ FAKE = FakeBuilds(seed=99, freeze=False)
 SERVICE = FAKE.create_service(unique_name="fuzz")
 VERSION = FAKE.create_function_version(SERVICE.sid, "/fn")
 AUTH = {
-    "Authorization": "Basic "
-    + b64encode(f"{FAKE.account_sid}:{FAKE.auth_token}".encode()).decode()
+    "Authorization": "Basic " + b64encode(f"{FAKE.account_sid}:{FAKE.auth_token}".encode()).decode()
 }
 KNOWN_STATUSES = {200, 201, 204, 400, 401, 404, 405}
 
