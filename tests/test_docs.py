@@ -29,14 +29,23 @@ from pathlib import Path
 # process, so that every in-process pytest run below shares them: pytester
 # forgets the modules a run imported, and the fake keeps process-wide state
 # (freezegun's stacks, the request routing) that must not be loaded twice.
+# hypothesis (whose pytest plugin every inner run loads) would otherwise be
+# imported afresh by each run, at about a second each.
 import freezegun.api
+import hypothesis
 import pytest
 import twilio.rest
 
 import pytest_fakebuilds.fake
 import pytest_fakebuilds.transport
 
-SHARED_MODULES = (freezegun.api, twilio.rest, pytest_fakebuilds.fake, pytest_fakebuilds.transport)
+SHARED_MODULES = (
+    freezegun.api,
+    hypothesis,
+    twilio.rest,
+    pytest_fakebuilds.fake,
+    pytest_fakebuilds.transport,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC_FILES = (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")))
