@@ -20,6 +20,7 @@ from typing import Any, Literal, TypeVar
 
 from . import errors
 from .store import OrderedIndex, _Sequenced
+from .wire import last_value
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -61,9 +62,9 @@ class PageRequest:
 
     @classmethod
     def parse(cls, query: dict[str, list[str]]) -> PageRequest:
-        size = _last(query, "PageSize")
-        page = _last(query, "Page")
-        token = _last(query, "PageToken")
+        size = last_value(query, "PageSize")
+        page = last_value(query, "Page")
+        token = last_value(query, "PageToken")
         page_size = DEFAULT_PAGE_SIZE if size is None else _int(size)
         if page_size is None or not 1 <= page_size <= MAX_PAGE_SIZE:
             raise errors.bad_request(errors.INVALID_PAGE_SIZE.format(value=size))
@@ -120,11 +121,6 @@ def render_page(
             "url": url(request.page, cursor),
         },
     }
-
-
-def _last(query: dict[str, list[str]], name: str) -> str | None:
-    values = query.get(name)
-    return values[-1] if values else None
 
 
 def _int(value: str) -> int | None:

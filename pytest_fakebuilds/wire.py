@@ -20,6 +20,12 @@ from . import errors
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
+def last_value(fields: Mapping[str, list[str]], name: str) -> str | None:
+    """A single-valued field of a query or form; sent more than once, the last one counts."""
+    values = fields.get(name)
+    return values[-1] if values else None
+
+
 @dataclass(frozen=True)
 class Request:
     method: str

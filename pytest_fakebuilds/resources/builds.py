@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..models import Build
 from ..paging import PageRequest, render_page
 from ..routing import Context, Router
-from ..wire import Response
+from ..wire import Response, last_value
 
 BUILDS = "/v1/Services/{ServiceSid}/Builds"
 BUILD = BUILDS + "/{Sid}"
@@ -48,8 +48,8 @@ def create_build(ctx: Context) -> Response:
         service,
         function_version_sids=form.get("FunctionVersions", []),
         asset_version_sids=form.get("AssetVersions", []),
-        dependencies=_last(form, "Dependencies"),
-        runtime=_last(form, "Runtime"),
+        dependencies=last_value(form, "Dependencies"),
+        runtime=last_value(form, "Runtime"),
     )
     return _answer(ctx, 201, build)
 
@@ -85,8 +85,3 @@ def delete_build(ctx: Context) -> Response:
 def fetch_build_status(ctx: Context) -> Response:
     build = ctx.backend.build_or_404(ctx.params["ServiceSid"], ctx.params["Sid"], ctx.request.path)
     return Response.json(200, build.status_json(ctx.base_url, ctx.backend.clock.now()))
-
-
-def _last(form: dict[str, list[str]], name: str) -> str | None:
-    values = form.get(name)
-    return values[-1] if values else None
