@@ -108,10 +108,13 @@ def _get_adapter(session: requests.Session, url: str) -> Any:
     return _ROUTING._previous_get_adapter(session, url)
 
 
-def _blocked(adapter: HTTPAdapter, request: requests.PreparedRequest, *args: Any, **kw: Any) -> Any:
+def _blocked(adapter: HTTPAdapter, target: Any, *args: Any, **kw: Any) -> Any:
+    # get_connection_with_tls_context (requests >= 2.32.2) takes the prepared
+    # request; get_connection, before it, the URL.
+    what = f"{target.method} {target.url}" if hasattr(target, "url") else str(target)
     raise NetworkBlockedError(
-        f"pytest-fakebuilds strict mode: {request.method} {request.url} would use the "
-        "network; stub it with responses or turn strict mode off"
+        f"pytest-fakebuilds strict mode: {what} would use the network; "
+        "stub it with responses or turn strict mode off"
     )
 
 
