@@ -231,3 +231,19 @@ def test_code_run_by_threading_keeps_real_time(fake_builds: FakeBuilds) -> None:
     worker.join()
     assert time.time() == START.timestamp()
     assert abs(seen[0] - REAL_TIME[0]()) < 60
+
+
+def test_start_accepts_any_timezone_and_keeps_utc() -> None:
+    plus_two = timezone(timedelta(hours=2))
+    fake = FakeBuilds(start=datetime(2030, 1, 1, 14, 0, tzinfo=plus_two), freeze=False)
+    assert fake.now() == datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc)
+    assert fake.now().tzinfo is timezone.utc
+
+
+def test_build_duration_cannot_be_negative() -> None:
+    fake = FakeBuilds(freeze=False)
+    with pytest.raises(ValueError, match="negative"):
+        fake.build_duration = -1
+    with pytest.raises(ValueError, match="negative"):
+        FakeBuilds(build_duration=timedelta(seconds=-5))
+    assert fake.build_duration == timedelta(seconds=10)

@@ -121,3 +121,16 @@ def test_a_function_sid_cannot_take_an_asset_version() -> None:
     function = fake.create_function_version(service.sid, "/fn")
     with pytest.raises(LookupError):
         fake.create_asset_version(service.sid, "/a.css", asset_sid=function.function_sid)
+
+
+def test_unique_names_are_unique() -> None:
+    fake = FakeBuilds()
+    fake.create_service(unique_name="my-app")
+    with pytest.raises(ValueError, match="my-app"):
+        fake.create_service(unique_name="my-app")
+    assert fake.create_service().unique_name == "service-2"
+
+
+def test_fail_next_build_needs_a_positive_count() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        FakeBuilds().fail_next_build(0)
