@@ -29,27 +29,27 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .errors import FakeBuildsError, FakeInternalError
+    from .core.errors import FakeBuildsError, FakeInternalError
+    from .core.records import ApiKey, AssetVersion, Build, FunctionVersion, Service
+    from .core.routing import Call
+    from .core.wire import Request, Response
     from .fake import FakeBuilds
-    from .models import ApiKey, AssetVersion, Build, FunctionVersion, Service
-    from .routing import Call
     from .transport import NetworkBlockedError, UnmockedTwilioHostError
-    from .wire import Request, Response
 
 _WHERE = {
     "FakeBuilds": "fake",
-    "FakeBuildsError": "errors",
-    "FakeInternalError": "errors",
-    "ApiKey": "models",
-    "AssetVersion": "models",
-    "Build": "models",
-    "FunctionVersion": "models",
-    "Service": "models",
+    "FakeBuildsError": "core.errors",
+    "FakeInternalError": "core.errors",
+    "ApiKey": "core.records",
+    "AssetVersion": "core.records",
+    "Build": "core.records",
+    "FunctionVersion": "core.records",
+    "Service": "core.records",
     "NetworkBlockedError": "transport",
     "UnmockedTwilioHostError": "transport",
-    "Call": "routing",
-    "Request": "wire",
-    "Response": "wire",
+    "Call": "core.routing",
+    "Request": "core.wire",
+    "Response": "core.wire",
 }
 
 

@@ -9,16 +9,16 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import clock as clock_module
-from .backend import Backend, Settings, parse_dependencies
-from .clock import DEFAULT_START, to_timedelta, to_utc
-from .errors import FakeInternalError
-from .models import ApiKey, AssetVersion, Dependency, FunctionVersion, Service
-from .resources import build_router
-from .routing import Call, Core
-from .sids import SidMinter
-from .store import Store
-from .wire import Request, Response
+from .core import clock as clock_module
+from .core.clock import DEFAULT_START, to_timedelta, to_utc
+from .core.errors import FakeInternalError
+from .core.records import ApiKey, AssetVersion, Dependency, FunctionVersion, Service
+from .core.routing import Call, Core
+from .core.sids import SidMinter
+from .core.store import Store
+from .core.wire import Request, Response
+from .serverless import build_router
+from .serverless.backend import Backend, Settings, parse_dependencies
 
 if TYPE_CHECKING:
     from twilio.rest import Client

@@ -22,12 +22,12 @@ import requests
 import responses
 from requests.adapters import HTTPAdapter
 
-from .errors import FakeBuildsError
-from .routing import SERVERLESS_HOST
-from .wire import Request
+from .core.errors import FakeBuildsError
+from .core.routing import SERVERLESS_HOST
+from .core.wire import Request
 
 if TYPE_CHECKING:
-    from .routing import Core
+    from .core.routing import Core
 
 _TWILIO_HOST = re.compile(r"(?:^|\.)twilio\.com\.?\Z")
 # scheme://[userinfo@]host[:port]...; hosts in prepared URLs are IDNA-encoded

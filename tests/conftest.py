@@ -7,7 +7,7 @@ import pytest
 from openapi import assert_valid
 
 from pytest_fakebuilds import FakeBuilds, Request, Response
-from pytest_fakebuilds.routing import Core
+from pytest_fakebuilds.core.routing import Core
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -21,7 +21,7 @@ from freezegun import freeze_time
 from freezegun.api import real_date, real_datetime, real_monotonic, real_time
 
 from pytest_fakebuilds import FakeBuilds
-from pytest_fakebuilds.clock import DEFAULT_START
+from pytest_fakebuilds.core.clock import DEFAULT_START
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 # Held in a tuple, which the fake's module scan does not look into, so this

@@ -13,7 +13,7 @@ import requests
 import responses
 
 from pytest_fakebuilds import FakeBuilds, NetworkBlockedError, UnmockedTwilioHostError
-from pytest_fakebuilds.routing import SERVERLESS_HOST
+from pytest_fakebuilds.core.routing import SERVERLESS_HOST
 from pytest_fakebuilds.transport import _TWILIO_HOST
 
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
-from .models import ApiKey, AssetVersion, Build, Function, FunctionVersion, Service
+from .records import ApiKey, AssetVersion, Build, Function, FunctionVersion, Service
 
 
 class _Sequenced(Protocol):

@@ -12,11 +12,14 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from . import errors, sids
-from .backend import Backend
 from .sids import SidMinter
 from .wire import Request, Response
+
+if TYPE_CHECKING:
+    from ..serverless.backend import Backend
 
 Handler = Callable[["Context"], Response]
 

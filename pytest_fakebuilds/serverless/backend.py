@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from . import errors, sids
-from .clock import ManualClock
-from .models import (
+from ..core import errors, sids
+from ..core.clock import ManualClock
+from ..core.records import (
     VISIBILITIES,
     ApiKey,
     AssetVersion,
@@ -28,7 +28,7 @@ from .models import (
     Service,
     Visibility,
 )
-from .store import Store
+from ..core.store import Store
 
 RUNTIMES: tuple[str, ...] = (
     "node8",

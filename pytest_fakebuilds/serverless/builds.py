@@ -6,10 +6,10 @@ wire carries, asks the backend, and renders; no business rule lives here.
 
 from __future__ import annotations
 
-from ..models import Build
-from ..paging import PageRequest, render_page
-from ..routing import Context, Router
-from ..wire import Response, last_value
+from ..core.paging import PageRequest, render_page
+from ..core.records import Build
+from ..core.routing import Context, Router
+from ..core.wire import Response, last_value
 
 BUILDS = "/v1/Services/{ServiceSid}/Builds"
 BUILD = BUILDS + "/{Sid}"

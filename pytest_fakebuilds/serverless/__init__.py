@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..routing import Router
+from ..core.routing import Router
 from . import builds
 
 
