@@ -12,25 +12,58 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = [
+    "ApiError",
     "ApiKey",
+    "Asset",
     "AssetVersion",
     "Build",
     "Call",
+    "ConflictError",
+    "Dependency",
+    "Deployment",
+    "Environment",
     "FakeBuilds",
     "FakeBuildsError",
     "FakeInternalError",
+    "Function",
     "FunctionVersion",
+    "InvalidParameterError",
+    "Log",
     "NetworkBlockedError",
+    "NotFoundError",
     "Request",
     "Response",
     "Service",
+    "TooLargeError",
     "UnmockedTwilioHostError",
+    "Variable",
     "__version__",
 ]
 
 if TYPE_CHECKING:
-    from .core.errors import FakeBuildsError, FakeInternalError
-    from .core.records import ApiKey, AssetVersion, Build, FunctionVersion, Service
+    from .core.errors import (
+        ApiError,
+        ConflictError,
+        FakeBuildsError,
+        FakeInternalError,
+        InvalidParameterError,
+        NotFoundError,
+        TooLargeError,
+    )
+    from .core.records import (
+        ApiKey,
+        Asset,
+        AssetVersion,
+        Build,
+        Dependency,
+        Deployment,
+        Environment,
+        Function,
+        FunctionVersion,
+        Log,
+        Service,
+        Variable,
+    )
     from .core.routing import Call
     from .core.wire import Request, Response
     from .fake import FakeBuilds
@@ -38,13 +71,35 @@ if TYPE_CHECKING:
 
 _WHERE = {
     "FakeBuilds": "fake",
-    "FakeBuildsError": "core.errors",
-    "FakeInternalError": "core.errors",
-    "ApiKey": "core.records",
-    "AssetVersion": "core.records",
-    "Build": "core.records",
-    "FunctionVersion": "core.records",
-    "Service": "core.records",
+    **dict.fromkeys(
+        (
+            "ApiError",
+            "ConflictError",
+            "FakeBuildsError",
+            "FakeInternalError",
+            "InvalidParameterError",
+            "NotFoundError",
+            "TooLargeError",
+        ),
+        "core.errors",
+    ),
+    **dict.fromkeys(
+        (
+            "ApiKey",
+            "Asset",
+            "AssetVersion",
+            "Build",
+            "Dependency",
+            "Deployment",
+            "Environment",
+            "Function",
+            "FunctionVersion",
+            "Log",
+            "Service",
+            "Variable",
+        ),
+        "core.records",
+    ),
     "NetworkBlockedError": "transport",
     "UnmockedTwilioHostError": "transport",
     "Call": "core.routing",

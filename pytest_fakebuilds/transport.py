@@ -23,7 +23,7 @@ import responses
 from requests.adapters import HTTPAdapter
 
 from .core.errors import FakeBuildsError
-from .core.routing import SERVERLESS_HOST
+from .core.routing import host_kind
 from .core.wire import Request
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ _ROUTING = _Routing()
 class ResponsesTransport:
     """Owns the fake's private ``RequestsMock`` and adapts requests to the core."""
 
-    def __init__(self, core: Core, *, strict: bool) -> None:
+    def __init__(self, core: Core[Any], *, strict: bool) -> None:
         self.core = core
         self.strict = strict
         self.mock = responses.RequestsMock(
@@ -146,11 +146,12 @@ class ResponsesTransport:
     def _answer(self, prepared: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
         url = prepared.url or ""
         host = urlsplit(url).hostname or ""
-        if not SERVERLESS_HOST.match(host):
+        if host_kind(host) is None:
             raise UnmockedTwilioHostError(
                 f"pytest-fakebuilds: {prepared.method} {url} was refused: the fake serves "
-                f"serverless.twilio.com and its regional forms, not {host}; no request to a "
-                "Twilio host leaves the machine while a fake is active"
+                "serverless.twilio.com, serverless-upload.twilio.com and their regional "
+                f"forms, not {host}; no request to a Twilio host leaves the machine while "
+                "a fake is active"
             )
         body = prepared.body
         if isinstance(body, str):

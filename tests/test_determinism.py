@@ -100,9 +100,9 @@ def test_served_dates_are_the_same_every_run() -> None:
 def test_refused_helper_calls_mint_nothing() -> None:
     fake = FakeBuilds(seed=9)
     service = fake.create_service()
-    with pytest.raises(ValueError, match="visibility"):
+    with pytest.raises(ValueError, match="Visibility"):
         fake.create_function_version(service.sid, "/x", visibility="secret")
-    with pytest.raises(ValueError, match="path"):
+    with pytest.raises(ValueError, match="Path"):
         fake.create_asset_version(service.sid, "")
     with pytest.raises(LookupError):
         fake.create_function_version("ZS" + "0" * 32, "/x")
@@ -126,7 +126,7 @@ def test_a_function_sid_cannot_take_an_asset_version() -> None:
 def test_unique_names_are_unique() -> None:
     fake = FakeBuilds()
     fake.create_service(unique_name="my-app")
-    with pytest.raises(ValueError, match="my-app"):
+    with pytest.raises(ValueError, match="already exists"):
         fake.create_service(unique_name="my-app")
     assert fake.create_service().unique_name == "service-2"
 

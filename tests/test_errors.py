@@ -285,7 +285,7 @@ def test_non_utf8_body_is_400(fake_builds: FakeBuilds, service: Any, unchanged: 
 # Faults inside the fake -------------------------------------------------------------
 
 
-def test_a_fault_in_the_fake_is_a_500_and_a_loud_failure() -> None:
+def test_a_fault_in_the_fake_is_a_500_and_a_loud_failure(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeBuilds(seed=1)
     service = fake.create_service(unique_name="my-app")
     hello = fake.create_function_version(service.sid, "/hello")
@@ -293,7 +293,7 @@ def test_a_fault_in_the_fake_is_a_500_and_a_loud_failure() -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("bug in the fake")
 
-    fake._backend.create_build = broken  # type: ignore[method-assign]
+    monkeypatch.setattr("pytest_fakebuilds.serverless.builds.create", broken)
     fake.start()
     answer = requests.post(
         f"{BASE}/v1/Services/{service.sid}/Builds",

@@ -1044,14 +1044,14 @@ def test_internal_error_fails_the_test_at_teardown(
         from fbprobe import dump, seen_now
 
 
-        def test_1_broken(fake_builds):
+        def test_1_broken(fake_builds, monkeypatch):
             service = fake_builds.create_service()
             version = fake_builds.create_function_version(service.sid, "/hello")
 
             def explode(*args, **kwargs):
                 raise RuntimeError("kaboom-in-the-fake")
 
-            fake_builds._backend.create_build = explode
+            monkeypatch.setattr("pytest_fakebuilds.serverless.builds.create", explode)
             builds = fake_builds.client().serverless.v1.services(service.sid).builds
             with pytest.raises(TwilioRestException) as info:
                 builds.create(function_versions=[version.sid])

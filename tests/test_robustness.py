@@ -7,6 +7,7 @@ through the suite's OpenAPI validation in conftest.py.
 
 from __future__ import annotations
 
+import json
 from base64 import b64encode
 from urllib.parse import quote, urlencode
 
@@ -57,7 +58,14 @@ relaxed = settings(
 
 
 def builds_before() -> list[str]:
-    return [build.sid for build in FAKE._store.builds.values()]
+    listed = FAKE.handle(
+        Request(
+            "GET",
+            f"https://serverless.twilio.com/v1/Services/{SERVICE.sid}/Builds?PageSize=1000",
+            AUTH,
+        )
+    )
+    return [build["sid"] for build in json.loads(listed.body)["builds"]]
 
 
 @relaxed

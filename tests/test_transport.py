@@ -13,7 +13,7 @@ import requests
 import responses
 
 from pytest_fakebuilds import FakeBuilds, NetworkBlockedError, UnmockedTwilioHostError
-from pytest_fakebuilds.core.routing import SERVERLESS_HOST
+from pytest_fakebuilds.core.routing import host_kind
 from pytest_fakebuilds.transport import _TWILIO_HOST
 
 
@@ -56,7 +56,8 @@ def test_region_from_the_environment(
     "url",
     [
         "https://api.twilio.com/2010-04-01/Accounts.json",
-        "https://serverless-upload.twilio.com/v1/Services/ZS0/Functions/ZH0/Versions",
+        "https://serverless-upload.twilio.com./v1/Services",
+        "https://serverless-upload.a.b.c.twilio.com/v1/Services/ZS0/Functions/ZH0/Versions",
         "https://studio.ie1.twilio.com/v2/Flows",
         "https://twilio.com/",
         "https://serverless.twilio.com./v1/Services",
@@ -76,23 +77,26 @@ def test_other_twilio_products_through_the_client_are_refused(fake_builds: FakeB
 
 
 @pytest.mark.parametrize(
-    ("host", "twilio", "serverless"),
+    ("host", "twilio", "kind"),
     [
-        ("serverless.twilio.com", True, True),
-        ("serverless.ie1.twilio.com", True, True),
-        ("serverless.dublin.ie1.twilio.com", True, True),
-        ("serverless.a.b.c.twilio.com", True, False),
-        ("serverless-upload.twilio.com", True, False),
-        ("api.twilio.com", True, False),
-        ("twilio.com", True, False),
-        ("serverless.twilio.com.", True, False),  # a fully qualified name is still Twilio
-        ("nottwilio.com", False, False),
-        ("twilio.com.example.org", False, False),
+        ("serverless.twilio.com", True, "api"),
+        ("serverless.ie1.twilio.com", True, "api"),
+        ("serverless.dublin.ie1.twilio.com", True, "api"),
+        ("serverless.a.b.c.twilio.com", True, None),
+        ("serverless-upload.twilio.com", True, "upload"),
+        ("serverless-upload.ie1.twilio.com", True, "upload"),
+        ("serverless-upload.dublin.ie1.twilio.com", True, "upload"),
+        ("serverless-upload.a.b.c.twilio.com", True, None),
+        ("api.twilio.com", True, None),
+        ("twilio.com", True, None),
+        ("serverless.twilio.com.", True, None),  # a fully qualified name is still Twilio
+        ("nottwilio.com", False, None),
+        ("twilio.com.example.org", False, None),
     ],
 )
-def test_host_classification(host: str, twilio: bool, serverless: bool) -> None:
+def test_host_classification(host: str, twilio: bool, kind: str | None) -> None:
     assert bool(_TWILIO_HOST.search(host)) is twilio
-    assert bool(SERVERLESS_HOST.match(host)) is serverless
+    assert host_kind(host) == kind
 
 
 class _Hello(http.server.BaseHTTPRequestHandler):

@@ -14,18 +14,20 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
+from urllib.parse import quote
 
 from . import errors
-from .store import OrderedIndex, _Sequenced
+from .records import Record
+from .store import OrderedIndex
 from .wire import last_value
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 
-R = TypeVar("R", bound=_Sequenced)
+R = TypeVar("R", bound=Record)
 _INTEGER = re.compile(r"-?[0-9]{1,9}\Z")
 
 
@@ -82,21 +84,31 @@ def render_page(
     key: str,
     list_url: str,
     render: Callable[[R], dict[str, Any]],
+    where: Callable[[R], bool] | None = None,
+    filters: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
-    """One page of ``index`` in Twilio's list envelope, with absolute meta URLs."""
+    """One page of ``index`` in Twilio's list envelope, with absolute meta URLs.
+
+    ``where`` keeps only the records a list's filters select; ``filters`` are
+    those query parameters as the client sent them, repeated (encoded) before
+    the paging ones in every meta URL, as Twilio's Logs list does.
+    """
     cursor = request.cursor
     if cursor is None:
-        records, more_older = index.older_than(None, request.size)
+        records, more_older = index.older_than(None, request.size, where)
         more_newer = False
     elif cursor.direction == "next":
-        records, more_older = index.older_than(cursor.seq, request.size)
-        more_newer = index.has_newer(records[0].seq if records else cursor.seq - 1)
+        records, more_older = index.older_than(cursor.seq, request.size, where)
+        newest = records[0].seq if records else cursor.seq - 1
+        more_newer = index.newer_than(newest, 1, where)[0] != []
     else:
-        records, more_newer = index.newer_than(cursor.seq, request.size)
-        more_older = bool(records) and index.older_than(records[-1].seq, 1)[0] != []
+        records, more_newer = index.newer_than(cursor.seq, request.size, where)
+        more_older = bool(records) and index.older_than(records[-1].seq, 1, where)[0] != []
+
+    prefix = "".join(f"{name}={quote(value, safe='')}&" for name, value in filters)
 
     def url(page: int, token: Cursor | None) -> str:
-        query = f"?PageSize={request.size}&Page={page}"
+        query = f"?{prefix}PageSize={request.size}&Page={page}"
         if token is not None:
             query += f"&PageToken={token.encode()}"
         return list_url + query

@@ -1,138 +1,127 @@
-"""Records the store keeps, and their Twilio JSON.
+"""Records the store keeps.
 
 Records are plain mutable dataclasses compared by identity: the object a test
 helper returns is the object the HTTP side later serves, so what a test holds
 and what the API shows cannot disagree. Anything that changes with time (a
 build's status, its ``date_updated``) is derived from the clock when read,
-never stored.
+never stored. How a record looks on the wire lives with its family's
+handlers, not here.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import ClassVar, Literal, NamedTuple
 
-Json = dict[str, Any]
 Visibility = Literal["public", "protected", "private"]
 VISIBILITIES: tuple[str, ...] = ("public", "protected", "private")
 Outcome = Literal["completed", "failed"]
 
-# Twilio serves seconds precision with a literal Z; twilio-python parses no
-# other form and silently keeps anything else as a raw string.
-DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
+@dataclass(eq=False, kw_only=True)
+class Record:
+    """What every stored resource has. ``seq`` orders creations; the store sets it."""
 
-def render_date(value: datetime) -> str:
-    # Equivalent to strftime(DATE_FORMAT); formatted by hand because strftime
-    # goes through time.strftime, which frozen time makes slow.
-    return (
-        f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
-        f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}Z"
-    )
-
-
-@dataclass(eq=False)
-class Service:
     sid: str
     account_sid: str
+    date_created: datetime
+    seq: int = field(default=0, repr=False)
+
+
+@dataclass(eq=False, kw_only=True)
+class Service(Record):
     unique_name: str
     friendly_name: str
-    date_created: datetime
+    domain_base: str
+    date_updated: datetime
     include_credentials: bool = True
     ui_editable: bool = False
-    date_updated: datetime | None = None
 
 
-@dataclass(eq=False)
-class Function:
+@dataclass(eq=False, kw_only=True)
+class Environment(Record):
+    service_sid: str
+    unique_name: str
+    domain_suffix: str | None
+    domain_name: str
+    date_updated: datetime
+    build_sid: str | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class CodeResource(Record):
     """A Function or an Asset: the two share the ``ZH`` prefix and shape."""
 
-    sid: str
-    account_sid: str
+    kind: ClassVar[str]
     service_sid: str
     friendly_name: str
-    kind: Literal["function", "asset"]
-    date_created: datetime
+    date_updated: datetime
 
 
-@dataclass(eq=False)
-class FunctionVersion:
-    sid: str
-    account_sid: str
+@dataclass(eq=False, kw_only=True)
+class Function(CodeResource):
+    kind = "Function"
+
+
+@dataclass(eq=False, kw_only=True)
+class Asset(CodeResource):
+    kind = "Asset"
+
+
+@dataclass(eq=False, kw_only=True)
+class Version(Record):
+    """An immutable upload of a Function's or an Asset's code (``ZN``)."""
+
+    kind: ClassVar[str]
+    parent_field: ClassVar[str]
     service_sid: str
-    function_sid: str
+    parent_sid: str
     path: str
     visibility: Visibility
-    date_created: datetime
-    content: str = ""
+    content: bytes = b""
+    content_type: str | None = None
 
+
+@dataclass(eq=False, kw_only=True)
+class FunctionVersion(Version):
     kind = "Function"
     parent_field = "function_sid"
 
-    def embedded_json(self, *, upper_visibility: bool) -> Json:
-        return _embedded(self, self.parent_field, self.function_sid, upper_visibility)
+    @property
+    def function_sid(self) -> str:
+        return self.parent_sid
 
 
-@dataclass(eq=False)
-class AssetVersion:
-    sid: str
-    account_sid: str
-    service_sid: str
-    asset_sid: str
-    path: str
-    visibility: Visibility
-    date_created: datetime
-    content: str = ""
-
+@dataclass(eq=False, kw_only=True)
+class AssetVersion(Version):
     kind = "Asset"
     parent_field = "asset_sid"
 
-    def embedded_json(self, *, upper_visibility: bool) -> Json:
-        return _embedded(self, self.parent_field, self.asset_sid, upper_visibility)
+    @property
+    def asset_sid(self) -> str:
+        return self.parent_sid
 
 
-def _embedded(
-    version: FunctionVersion | AssetVersion, parent_key: str, parent_sid: str, upper: bool
-) -> Json:
-    # Inside a build Twilio embeds versions without url/links.
-    return {
-        "sid": version.sid,
-        "account_sid": version.account_sid,
-        "service_sid": version.service_sid,
-        parent_key: parent_sid,
-        "path": version.path,
-        "visibility": version.visibility.upper() if upper else version.visibility,
-        "date_created": render_date(version.date_created),
-    }
+class Dependency(NamedTuple):
+    """One npm package a build installs: a ``(name, version)`` tuple."""
 
-
-@dataclass(frozen=True)
-class Dependency:
     name: str
     version: str
 
-    def to_json(self) -> Json:
-        return {"name": self.name, "version": self.version}
 
-
-@dataclass(eq=False)
-class Build:
-    sid: str
-    account_sid: str
+@dataclass(eq=False, kw_only=True)
+class Build(Record):
     service_sid: str
     function_versions: tuple[FunctionVersion, ...]
     asset_versions: tuple[AssetVersion, ...]
     dependencies: tuple[Dependency, ...]
     runtime: str
-    date_created: datetime
     ready_at: datetime
     outcome: Outcome
-    seq: int = field(default=0)
     # Rendered bodies by (base URL, casing, finished?): everything else about
     # a build is immutable, and polling loops fetch the same build many times.
-    _rendered: dict[tuple[str, bool, bool], bytes] = field(
+    rendered: dict[tuple[str, bool, bool], bytes] = field(
         default_factory=dict, repr=False, compare=False
     )
 
@@ -142,43 +131,34 @@ class Build:
     def date_updated_at(self, now: datetime) -> datetime:
         return self.ready_at if now >= self.ready_at else self.date_created
 
-    def to_json(self, base_url: str, now: datetime, *, upper_visibility: bool = False) -> Json:
-        url = f"{base_url}/v1/Services/{self.service_sid}/Builds/{self.sid}"
-        return {
-            "sid": self.sid,
-            "account_sid": self.account_sid,
-            "service_sid": self.service_sid,
-            "status": self.status_at(now),
-            "asset_versions": [
-                v.embedded_json(upper_visibility=upper_visibility) for v in self.asset_versions
-            ],
-            "function_versions": [
-                v.embedded_json(upper_visibility=upper_visibility) for v in self.function_versions
-            ],
-            "dependencies": [d.to_json() for d in self.dependencies],
-            "runtime": self.runtime,
-            "date_created": render_date(self.date_created),
-            "date_updated": render_date(self.date_updated_at(now)),
-            "url": url,
-            "links": {"build_status": f"{url}/Status"},
-        }
 
-    def to_json_bytes(self, base_url: str, now: datetime, *, upper_visibility: bool) -> bytes:
-        key = (base_url, upper_visibility, now >= self.ready_at)
-        body = self._rendered.get(key)
-        if body is None:
-            payload = self.to_json(base_url, now, upper_visibility=upper_visibility)
-            body = self._rendered[key] = json.dumps(payload).encode()
-        return body
+@dataclass(eq=False, kw_only=True)
+class Deployment(Record):
+    service_sid: str
+    environment_sid: str
+    build_sid: str | None
+    date_updated: datetime
 
-    def status_json(self, base_url: str, now: datetime) -> Json:
-        return {
-            "sid": self.sid,
-            "account_sid": self.account_sid,
-            "service_sid": self.service_sid,
-            "status": self.status_at(now),
-            "url": f"{base_url}/v1/Services/{self.service_sid}/Builds/{self.sid}/Status",
-        }
+
+@dataclass(eq=False, kw_only=True)
+class Variable(Record):
+    service_sid: str
+    environment_sid: str
+    key: str
+    value: str
+    date_updated: datetime
+
+
+@dataclass(eq=False, kw_only=True)
+class Log(Record):
+    service_sid: str
+    environment_sid: str
+    build_sid: str | None
+    deployment_sid: str | None
+    function_sid: str | None
+    request_sid: str
+    level: str
+    message: str
 
 
 @dataclass(eq=False)

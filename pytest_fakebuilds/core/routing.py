@@ -1,9 +1,10 @@
 """The route table and the dispatch core: one function from request to response.
 
-Routes are data: a method, a path template with ``{Name}`` placeholders and a
-handler named after the API operation. :meth:`Core.handle` authenticates,
-finds the route, calls the handler and renders any Twilio error, and it is
-the only thing a transport calls.
+Routes are data: a host (the REST API or the upload host), a method, a path
+template with ``{Name}`` placeholders, and a handler named after the API
+operation. :meth:`Core.handle` authenticates, finds the route, calls the
+handler and renders any Twilio error, and it is the only thing a transport
+calls.
 """
 
 from __future__ import annotations
@@ -12,31 +13,45 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Generic, Literal, Protocol, TypeVar
 
 from . import errors, sids
 from .sids import SidMinter
 from .wire import Request, Response
 
-if TYPE_CHECKING:
-    from ..serverless.backend import Backend
-
-Handler = Callable[["Context"], Response]
+Host = Literal["api", "upload"]
 
 # serverless.twilio.com and its regional and edge forms, as twilio-python's
-# get_hostname produces them: serverless[.edge][.region].twilio.com
+# get_hostname produces them: serverless[.edge][.region].twilio.com; and the
+# upload host in the same forms, as Twilio's Node toolkit produces them.
 SERVERLESS_HOST = re.compile(r"^serverless(?:\.[a-z0-9-]+){0,2}\.twilio\.com$")
+UPLOAD_HOST = re.compile(r"^serverless-upload(?:\.[a-z0-9-]+){0,2}\.twilio\.com$")
 PUBLIC_BASE_URL = "https://serverless.twilio.com"
 
 
+class Authenticator(Protocol):
+    def authenticate(self, username: str, password: str) -> bool: ...
+
+
+S = TypeVar("S", bound=Authenticator)
+
+
 @dataclass(frozen=True)
-class Context:
-    """What a handler gets: the request, its path parameters and the backend."""
+class Context(Generic[S]):
+    """What a handler gets: the request, its path parameters and the backend.
+
+    ``base_url`` is the REST host the answer's URLs name: the host asked, or
+    for an upload the REST host of the same edge and region, since Twilio's
+    Version URLs always point at the REST API.
+    """
 
     request: Request
     params: dict[str, str]
-    backend: Backend
+    backend: S
     base_url: str
+
+
+Handler = Callable[[Context[S]], Response]
 
 
 @dataclass(frozen=True)
@@ -48,44 +63,86 @@ class Call:
 
 
 @dataclass(frozen=True)
-class Route:
+class Route(Generic[S]):
+    host: Host
     method: str
     template: str
-    handler: Handler
+    handler: Handler[S]
     pattern: re.Pattern[str] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template)
         object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
 
+    @property
+    def operation(self) -> str:
+        """The twilio-oai operationId in snake_case: the handler's name."""
+        return self.handler.__name__
 
-class Router:
+
+class Router(Generic[S]):
     def __init__(self) -> None:
-        self._routes: list[Route] = []
+        self._routes: list[Route[S]] = []
+        # Routes by (number of path segments, family segment): a request is
+        # matched against the two or three routes that could fit, not all.
+        self._buckets: dict[tuple[int, str], list[Route[S]]] = {}
 
-    def add(self, method: str, template: str) -> Callable[[Handler], Handler]:
-        def register(handler: Handler) -> Handler:
-            self._routes.append(Route(method, template, handler))
+    @property
+    def routes(self) -> tuple[Route[S], ...]:
+        return tuple(self._routes)
+
+    def add(
+        self, method: str, template: str, *, host: Host = "api"
+    ) -> Callable[[Handler[S]], Handler[S]]:
+        def register(handler: Handler[S]) -> Handler[S]:
+            route = Route(host, method, template, handler)
+            self._routes.append(route)
+            self._buckets.setdefault(_bucket(template), []).append(route)
             return handler
 
         return register
 
-    def match(self, method: str, path: str) -> tuple[Handler, dict[str, str]]:
+    def match(self, host: Host | None, method: str, path: str) -> tuple[Route[S], dict[str, str]]:
+        """The route for a request; ``host`` None (a server's own URL) serves both hosts."""
         path_matched = False
-        for route in self._routes:
+        for route in self._buckets.get(_bucket(path), ()):
+            if host is not None and route.host != host:
+                continue
             found = route.pattern.match(path)
             if found is None:
                 continue
             if route.method == method:
-                return route.handler, found.groupdict()
+                return route, found.groupdict()
             path_matched = True
-        raise errors.method_not_allowed() if path_matched else errors.not_found(path)
+        raise errors.MethodNotAllowedError() if path_matched else errors.NotFoundError()
 
 
-class Core:
-    """Answers any request to the serverless host; never raises."""
+def _bucket(path: str) -> tuple[int, str]:
+    parts = path.split("/", 5)
+    return path.count("/"), parts[4] if len(parts) > 4 else ""
 
-    def __init__(self, router: Router, backend: Backend, request_ids: SidMinter) -> None:
+
+def host_kind(host: str) -> Host | None:
+    """Which Twilio host a request went to; None for any other (a server's own)."""
+    if SERVERLESS_HOST.match(host):
+        return "api"
+    if UPLOAD_HOST.match(host):
+        return "upload"
+    return None
+
+
+def rest_base_url(host: str) -> str:
+    if not host:
+        return PUBLIC_BASE_URL
+    if host.startswith("serverless-upload"):
+        host = "serverless" + host[len("serverless-upload") :]
+    return f"https://{host}"
+
+
+class Core(Generic[S]):
+    """Answers any request to the serverless hosts; never raises."""
+
+    def __init__(self, router: Router[S], backend: S, request_ids: SidMinter) -> None:
         self.router = router
         self.backend = backend
         # A stream of its own, so that how many requests a test makes never
@@ -115,18 +172,19 @@ class Core:
         try:
             credentials = request.basic_auth()
             if credentials is None or not self.backend.authenticate(*credentials):
-                return _unauthorized()
-            handler, params = self.router.match(request.method, request.path)
-            base_url = f"https://{request.host}" if request.host else PUBLIC_BASE_URL
-            return handler(Context(request, params, self.backend, base_url))
+                return _unauthorized(request.path)
+            route, params = self.router.match(host_kind(request.host), request.method, request.path)
+            return route.handler(
+                Context(request, params, self.backend, rest_base_url(request.host))
+            )
         except errors.ApiError as error:
-            return Response.error(error)
+            return Response.error(error, request.path)
         except Exception as exc:
             # The client gets Twilio's 500; the test gets the traceback at
             # teardown, so a bug in the fake can never pass for an API answer.
             with self._lock:
                 self.internal_errors.append(exc)
-            return Response.error(errors.internal_error())
+            return Response.error(errors.InternalServerError(), request.path)
 
 
 def _platform_headers(host: str) -> dict[str, str]:
@@ -144,8 +202,8 @@ def _platform_headers(host: str) -> dict[str, str]:
     }
 
 
-def _unauthorized() -> Response:
-    response = Response.error(errors.unauthenticated())
+def _unauthorized(path: str) -> Response:
+    response = Response.error(errors.UnauthenticatedError(), path)
     headers = dict(response.headers)
     headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
     return Response(response.status, response.body, headers)

@@ -12,9 +12,13 @@ import re
 ACCOUNT = "AC"
 API_KEY = "SK"
 SERVICE = "ZS"
+ENVIRONMENT = "ZE"
 FUNCTION = "ZH"  # Functions and Assets share it
 VERSION = "ZN"  # Function Versions and Asset Versions share it
 BUILD = "ZB"
+DEPLOYMENT = "ZD"
+VARIABLE = "ZV"
+LOG = "NO"
 REQUEST = "RQ"
 
 _SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
@@ -43,3 +47,7 @@ class SidMinter:
 
     def mint(self, prefix: str) -> str:
         return prefix + self.secret()
+
+    def digits(self, count: int) -> str:
+        """``count`` decimal digits, as in a Service's ``domain_base``."""
+        return format(self._bits(64) % 10**count, f"0{count}d")

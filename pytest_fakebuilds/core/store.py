@@ -1,7 +1,10 @@
-"""Records keyed by SID, scoped by Service. No HTTP, no business rules.
+"""Records keyed by SID and listed per parent. No HTTP, no business rules.
 
-One re-entrant lock guards everything, so the store can be read and written
-from several threads; callers that must check-then-write atomically hold
+Every family keeps its records in one generic :class:`Table`: a dict by SID
+and, per parent (the account, a Service, a Function, an Environment), an
+index in creation order that pages read newest first. One re-entrant lock
+guards everything, so the store can be read and written from several
+threads; callers that must check-then-write atomically hold
 :meth:`Store.atomic` across both.
 """
 
@@ -9,19 +12,27 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
-from .records import ApiKey, AssetVersion, Build, Function, FunctionVersion, Service
+from .records import (
+    ApiKey,
+    Asset,
+    AssetVersion,
+    Build,
+    Deployment,
+    Environment,
+    Function,
+    FunctionVersion,
+    Log,
+    Record,
+    Service,
+    Variable,
+)
 
-
-class _Sequenced(Protocol):
-    seq: int
-
-
-R = TypeVar("R", bound=_Sequenced)
+R = TypeVar("R", bound=Record)
 
 
 class OrderedIndex(Generic[R]):
@@ -38,6 +49,9 @@ class OrderedIndex(Generic[R]):
     def __len__(self) -> int:
         return len(self._items)
 
+    def __iter__(self) -> Iterator[R]:
+        return iter(list(self._items))
+
     def add(self, record: R) -> None:
         # Sequence numbers only grow, so appending keeps the list sorted.
         self._items.append(record)
@@ -47,93 +61,166 @@ class OrderedIndex(Generic[R]):
         if index < len(self._items) and self._items[index] is record:
             del self._items[index]
 
-    def older_than(self, seq: int | None, limit: int) -> tuple[list[R], bool]:
+    def older_than(
+        self, seq: int | None, limit: int, where: Callable[[R], bool] | None = None
+    ) -> tuple[list[R], bool]:
         """Up to ``limit`` records older than ``seq`` (all when None), newest first,
-        and whether older ones remain."""
+        and whether older ones remain; with ``where``, only records it accepts."""
         hi = len(self._items) if seq is None else bisect_left(self._items, seq, key=_seq)
-        lo = max(0, hi - limit)
-        return self._items[lo:hi][::-1], lo > 0
+        if where is None:
+            lo = max(0, hi - limit)
+            return self._items[lo:hi][::-1], lo > 0
+        found: list[R] = []
+        for index in range(hi - 1, -1, -1):
+            record = self._items[index]
+            if where(record):
+                if len(found) == limit:
+                    return found, True
+                found.append(record)
+        return found, False
 
-    def newer_than(self, seq: int, limit: int) -> tuple[list[R], bool]:
+    def newer_than(
+        self, seq: int, limit: int, where: Callable[[R], bool] | None = None
+    ) -> tuple[list[R], bool]:
         """Up to ``limit`` records just newer than ``seq``, newest first, and whether
-        newer ones remain."""
+        newer ones remain; with ``where``, only records it accepts."""
         lo = bisect_right(self._items, seq, key=_seq)
-        hi = min(len(self._items), lo + limit)
-        return self._items[lo:hi][::-1], hi < len(self._items)
+        if where is None:
+            hi = min(len(self._items), lo + limit)
+            return self._items[lo:hi][::-1], hi < len(self._items)
+        found: list[R] = []
+        for index in range(lo, len(self._items)):
+            record = self._items[index]
+            if where(record):
+                if len(found) == limit:
+                    return found[::-1], True
+                found.append(record)
+        return found[::-1], False
 
-    def has_newer(self, seq: int) -> bool:
-        return bool(self._items) and self._items[-1].seq > seq
+
+def _seq(record: Record) -> int:
+    return record.seq
+
+
+class Table(Generic[R]):
+    """One kind of record: by SID, and per parent in creation order."""
+
+    def __init__(self, store: Store, parent_of: Callable[[R], str]) -> None:
+        self._store = store
+        self._parent_of = parent_of
+        self._by_sid: dict[str, R] = {}
+        self._children: dict[str, OrderedIndex[R]] = {}
+
+    def __len__(self) -> int:
+        return len(self._by_sid)
 
     def __iter__(self) -> Iterator[R]:
-        return iter(list(self._items))
+        """Every record, oldest first (a snapshot: safe while others write)."""
+        with self._store.atomic():
+            return iter(list(self._by_sid.values()))
+
+    def get(self, sid: str) -> R | None:
+        return self._by_sid.get(sid)
+
+    def of(self, parent_sid: str) -> OrderedIndex[R]:
+        """The records under ``parent_sid``; an empty index when it has none."""
+        index = self._children.get(parent_sid)
+        return index if index is not None else OrderedIndex()
+
+    def add(self, record: R) -> None:
+        with self._store.atomic():
+            record.seq = self._store.next_seq()
+            self._by_sid[record.sid] = record
+            parent = self._parent_of(record)
+            index = self._children.get(parent)
+            if index is None:
+                index = self._children[parent] = OrderedIndex()
+            index.add(record)
+
+    def remove(self, record: R) -> None:
+        with self._store.atomic():
+            if self._by_sid.get(record.sid) is not record:
+                return
+            del self._by_sid[record.sid]
+            parent = self._parent_of(record)
+            index = self._children.get(parent)
+            if index is not None:
+                index.remove(record)
+                if not len(index):
+                    del self._children[parent]
+
+    def clear(self, parent_sid: str) -> None:
+        """Remove every record under ``parent_sid``."""
+        with self._store.atomic():
+            for record in self.of(parent_sid):
+                self.remove(record)
 
 
-def _seq(record: _Sequenced) -> int:
-    return record.seq
+class BuildTable(Table[Build]):
+    """Builds, plus the builds that complete, by the instant they do, so "the
+    service's last successful build" is a bisection rather than a scan."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store, _service_of)
+        self._completions: dict[str, list[tuple[datetime, int, Build]]] = {}
+
+    def add(self, record: Build) -> None:
+        with self._store.atomic():
+            super().add(record)
+            if record.outcome == "completed":
+                entries = self._completions.setdefault(record.service_sid, [])
+                insort(entries, (record.ready_at, record.seq, record), key=_instant)
+
+    def remove(self, record: Build) -> None:
+        with self._store.atomic():
+            super().remove(record)
+            entries = self._completions.get(record.service_sid, [])
+            index = bisect_left(entries, (record.ready_at, record.seq), key=_instant)
+            if index < len(entries) and entries[index][2] is record:
+                del entries[index]
+
+    def last_completed(self, service_sid: str, now: datetime) -> Build | None:
+        """The build of the service that most recently reached ``completed`` by ``now``."""
+        with self._store.atomic():
+            entries = self._completions.get(service_sid, [])
+            index = bisect_right(entries, now, key=lambda entry: entry[0])
+            return entries[index - 1][2] if index else None
+
+
+def _instant(entry: tuple[datetime, int, Build]) -> tuple[datetime, int]:
+    return entry[0], entry[1]
+
+
+def _service_of(record: Build) -> str:
+    return record.service_sid
 
 
 class Store:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._next_seq = 0
-        self.services: dict[str, Service] = {}
-        self.functions: dict[str, Function] = {}
-        self.versions: dict[str, FunctionVersion | AssetVersion] = {}
-        self.builds: dict[str, Build] = {}
         self.api_keys: dict[str, ApiKey] = {}
-        self._builds_by_service: dict[str, OrderedIndex[Build]] = {}
-        # Builds that will complete, by the instant they do, so "the last
-        # successful build" is a bisection rather than a scan of every build.
-        self._completions: dict[str, list[tuple[datetime, int, Build]]] = {}
+        self.services: Table[Service] = Table(self, lambda r: r.account_sid)
+        self.environments: Table[Environment] = Table(self, lambda r: r.service_sid)
+        self.functions: Table[Function] = Table(self, lambda r: r.service_sid)
+        self.assets: Table[Asset] = Table(self, lambda r: r.service_sid)
+        self.function_versions: Table[FunctionVersion] = Table(self, lambda r: r.parent_sid)
+        self.asset_versions: Table[AssetVersion] = Table(self, lambda r: r.parent_sid)
+        self.builds = BuildTable(self)
+        self.deployments: Table[Deployment] = Table(self, lambda r: r.environment_sid)
+        self.variables: Table[Variable] = Table(self, lambda r: r.environment_sid)
+        self.logs: Table[Log] = Table(self, lambda r: r.environment_sid)
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
         with self._lock:
             yield
 
-    def add_service(self, service: Service) -> None:
+    def next_seq(self) -> int:
         with self._lock:
-            self.services[service.sid] = service
-            self._builds_by_service[service.sid] = OrderedIndex()
-            self._completions[service.sid] = []
-
-    def add_function(self, function: Function) -> None:
-        with self._lock:
-            self.functions[function.sid] = function
-
-    def add_version(self, version: FunctionVersion | AssetVersion) -> None:
-        with self._lock:
-            self.versions[version.sid] = version
+            self._next_seq += 1
+            return self._next_seq
 
     def add_api_key(self, key: ApiKey) -> None:
         with self._lock:
             self.api_keys[key.sid] = key
-
-    def add_build(self, build: Build) -> None:
-        with self._lock:
-            self._next_seq += 1
-            build.seq = self._next_seq
-            self.builds[build.sid] = build
-            self._builds_by_service[build.service_sid].add(build)
-            if build.outcome == "completed":
-                insort(self._completions[build.service_sid], (build.ready_at, build.seq, build))
-
-    def remove_build(self, build: Build) -> None:
-        with self._lock:
-            self.builds.pop(build.sid, None)
-            self._builds_by_service[build.service_sid].remove(build)
-            completions = self._completions[build.service_sid]
-            key = (build.ready_at, build.seq, build)
-            index = bisect_left(completions, key[:2], key=lambda entry: entry[:2])
-            if index < len(completions) and completions[index][2] is build:
-                del completions[index]
-
-    def last_completed(self, service_sid: str, now: datetime) -> Build | None:
-        """The build of the service that most recently reached ``completed`` by ``now``."""
-        with self._lock:
-            completions = self._completions[service_sid]
-            index = bisect_right(completions, now, key=lambda entry: entry[0])
-            return completions[index - 1][2] if index else None
-
-    def builds_of(self, service_sid: str) -> OrderedIndex[Build]:
-        return self._builds_by_service[service_sid]

@@ -1,12 +1,38 @@
-"""One module per resource family; each registers its operations on a router."""
+"""The Serverless v1 API, one module per resource family.
+
+Each family module reads the same way: its routes, its handlers (named after
+twilio-oai's operationIds), its rules (which helpers call too), and its wire
+form. Families import only the families they stand on (environments need
+services; deployments need builds and environments), never the other way.
+"""
 
 from __future__ import annotations
 
 from ..core.routing import Router
-from . import builds
+from . import (
+    builds,
+    deployments,
+    environments,
+    functions,
+    logs,
+    services,
+    variables,
+    versions,
+)
+from .backend import Backend
 
 
-def build_router() -> Router:
-    router = Router()
-    builds.register(router)
+def build_router() -> Router[Backend]:
+    router: Router[Backend] = Router()
+    for family in (
+        services,
+        environments,
+        functions,
+        versions,
+        builds,
+        deployments,
+        variables,
+        logs,
+    ):
+        family.register(router)
     return router

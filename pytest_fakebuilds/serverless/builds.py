@@ -1,22 +1,54 @@
-"""Build and Build Status: the five operations of the Builds API.
+"""Builds (``ZB``) and their Status: versions and dependencies packaged for a deploy.
 
-Handlers are named after twilio-oai's operationIds. Each parses what the
-wire carries, asks the backend, and renders; no business rule lives here.
+A build's status is derived from the clock when read: ``building`` until
+``ready_at``, then its outcome. Everything is validated before anything is
+minted, so a refused build leaves the store and the SID sequence as they were.
 """
 
 from __future__ import annotations
 
-from ..core.paging import PageRequest, render_page
-from ..core.records import Build
-from ..core.routing import Context, Router
-from ..core.wire import Response, last_value
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from ..core import errors, sids
+from ..core.records import (
+    AssetVersion,
+    Build,
+    Dependency,
+    FunctionVersion,
+    Outcome,
+    Service,
+    Version,
+)
+from ..core.routing import Router
+from ..core.wire import Response, render_date
+from . import environments, services
+from .backend import Backend
+from .common import Ctx, field, list_answer
+from .functions import ASSETS, FUNCTIONS, C, Kind, V
 
 BUILDS = "/v1/Services/{ServiceSid}/Builds"
 BUILD = BUILDS + "/{Sid}"
 BUILD_STATUS = BUILD + "/Status"
 
+RUNTIMES: tuple[str, ...] = (
+    "node8",
+    "node10",
+    "node12",
+    "node14",
+    "node16",
+    "node18",
+    "node20",
+    "node22",
+    "node24",
+)
+# Published per-build limits.
+MAX_FUNCTION_VERSIONS = 50
+MAX_ASSET_VERSIONS = 1000
 
-def register(router: Router) -> None:
+
+def register(router: Router[Backend]) -> None:
     router.add("POST", BUILDS)(create_build)
     router.add("GET", BUILDS)(list_build)
     router.add("GET", BUILD)(fetch_build)
@@ -24,64 +56,246 @@ def register(router: Router) -> None:
     router.add("GET", BUILD_STATUS)(fetch_build_status)
 
 
-def _render(ctx: Context, build: Build) -> dict[str, object]:
-    return build.to_json(
-        ctx.base_url,
-        ctx.backend.clock.now(),
-        upper_visibility=ctx.backend.settings.uppercase_build_visibility,
-    )
+# Handlers -----------------------------------------------------------------------
 
 
-def _answer(ctx: Context, status: int, build: Build) -> Response:
-    body = build.to_json_bytes(
-        ctx.base_url,
-        ctx.backend.clock.now(),
-        upper_visibility=ctx.backend.settings.uppercase_build_visibility,
-    )
-    return Response.json_bytes(status, body)
-
-
-def create_build(ctx: Context) -> Response:
-    backend, form = ctx.backend, ctx.request.form
-    service = backend.service_or_404(ctx.params["ServiceSid"], ctx.request.path)
-    build = backend.create_build(
+def create_build(ctx: Ctx) -> Response:
+    form = ctx.request.form
+    service = services.get(ctx.backend, ctx.params["ServiceSid"])
+    build = create(
+        ctx.backend,
         service,
         function_version_sids=form.get("FunctionVersions", []),
         asset_version_sids=form.get("AssetVersions", []),
-        dependencies=last_value(form, "Dependencies"),
-        runtime=last_value(form, "Runtime"),
+        dependencies=field(ctx, "Dependencies"),
+        runtime=field(ctx, "Runtime"),
     )
     return _answer(ctx, 201, build)
 
 
-def list_build(ctx: Context) -> Response:
-    backend = ctx.backend
-    service = backend.service_or_404(ctx.params["ServiceSid"], ctx.request.path)
-    page = PageRequest.parse(ctx.request.query)
-    with backend.store.atomic():
-        body = render_page(
-            backend.store.builds_of(service.sid),
-            page,
-            key="builds",
-            list_url=f"{ctx.base_url}/v1/Services/{service.sid}/Builds",
-            render=lambda build: _render(ctx, build),
-        )
-    return Response.json(200, body)
+def list_build(ctx: Ctx) -> Response:
+    service = services.get(ctx.backend, ctx.params["ServiceSid"])
+    return list_answer(
+        ctx,
+        ctx.backend.store.builds.of(service.sid),
+        key="builds",
+        list_url=f"{ctx.base_url}/v1/Services/{service.sid}/Builds",
+        render=lambda build: render(ctx, build),
+    )
 
 
-def fetch_build(ctx: Context) -> Response:
-    build = ctx.backend.build_or_404(ctx.params["ServiceSid"], ctx.params["Sid"], ctx.request.path)
-    return _answer(ctx, 200, build)
+def fetch_build(ctx: Ctx) -> Response:
+    return _answer(ctx, 200, get(ctx.backend, ctx.params["ServiceSid"], ctx.params["Sid"]))
 
 
-def delete_build(ctx: Context) -> Response:
-    backend = ctx.backend
-    with backend.store.atomic():
-        build = backend.build_or_404(ctx.params["ServiceSid"], ctx.params["Sid"], ctx.request.path)
-        backend.delete_build(build)
+def delete_build(ctx: Ctx) -> Response:
+    with ctx.backend.store.atomic():
+        delete(ctx.backend, get(ctx.backend, ctx.params["ServiceSid"], ctx.params["Sid"]))
     return Response(204)
 
 
-def fetch_build_status(ctx: Context) -> Response:
-    build = ctx.backend.build_or_404(ctx.params["ServiceSid"], ctx.params["Sid"], ctx.request.path)
-    return Response.json(200, build.status_json(ctx.base_url, ctx.backend.clock.now()))
+def fetch_build_status(ctx: Ctx) -> Response:
+    build = get(ctx.backend, ctx.params["ServiceSid"], ctx.params["Sid"])
+    return Response.json(
+        200,
+        {
+            "sid": build.sid,
+            "account_sid": build.account_sid,
+            "service_sid": build.service_sid,
+            "status": build.status_at(ctx.backend.now()),
+            "url": f"{ctx.base_url}/v1/Services/{build.service_sid}/Builds/{build.sid}/Status",
+        },
+    )
+
+
+# Rules --------------------------------------------------------------------------
+
+
+def create(
+    backend: Backend,
+    service: Service,
+    *,
+    function_version_sids: Sequence[str] = (),
+    asset_version_sids: Sequence[str] = (),
+    dependencies: str | None = None,
+    runtime: str | None = None,
+) -> Build:
+    if not function_version_sids and not asset_version_sids:
+        raise errors.bad_request(errors.VERSION_REQUIRED)
+    if runtime is not None and runtime not in RUNTIMES:
+        raise errors.bad_request(
+            errors.UNSUPPORTED_RUNTIME.format(value=runtime, allowed=", ".join(RUNTIMES)),
+            code=82007,
+        )
+    deps = parse_dependencies(dependencies) if dependencies is not None else ()
+    store = backend.store
+    with store.atomic():
+        services.get(backend, service.sid)  # still there
+        functions = _versions(
+            backend, service, function_version_sids, FUNCTIONS, "FunctionVersions"
+        )
+        assets = _versions(backend, service, asset_version_sids, ASSETS, "AssetVersions")
+        _limit(functions, MAX_FUNCTION_VERSIONS, "FunctionVersions", "Function")
+        _limit(assets, MAX_ASSET_VERSIONS, "AssetVersions", "Asset")
+        now = backend.now()
+        build = Build(
+            sid=backend.mint(sids.BUILD),
+            account_sid=backend.account_sid,
+            service_sid=service.sid,
+            function_versions=functions,
+            asset_versions=assets,
+            dependencies=_with_defaults(deps, backend.settings.default_dependencies),
+            runtime=runtime or _inherited_runtime(backend, service.sid, now),
+            date_created=now,
+            ready_at=now + backend.settings.build_duration,
+            outcome=_take_outcome(backend),
+        )
+        store.builds.add(build)
+        return build
+
+
+def get(backend: Backend, service_sid: str, sid: str) -> Build:
+    service = services.get(backend, service_sid)
+    build = backend.store.builds.get(sid)
+    if build is None or build.service_sid != service.sid:
+        raise errors.NotFoundError(f"Build {sid} of Service {service_sid}")
+    return build
+
+
+def delete(backend: Backend, build: Build) -> None:
+    """Refused while the build is live on an environment."""
+    with backend.store.atomic():
+        if build.sid in environments.live_build_sids(backend, build.service_sid):
+            raise errors.ConflictError(errors.BUILD_IN_USE)
+        backend.store.builds.remove(build)
+
+
+def _versions(
+    backend: Backend, service: Service, requested: Sequence[str], kind: Kind[C, V], param: str
+) -> tuple[V, ...]:
+    found: list[V] = []
+    table = kind.versions(backend.store)
+    for sid in requested:
+        if not sids.is_sid(sid, sids.VERSION):
+            raise errors.bad_request(
+                errors.INVALID_VERSION_SID.format(param=param, sid=sid, kind=kind.record.kind)
+            )
+        version = table.get(sid)
+        if version is None or version.service_sid != service.sid:
+            raise errors.bad_request(
+                errors.UNKNOWN_VERSION.format(
+                    param=param, kind=kind.record.kind, sid=sid, service_sid=service.sid
+                )
+            )
+        found.append(version)
+    return tuple(found)
+
+
+def _inherited_runtime(backend: Backend, service_sid: str, now: datetime) -> str:
+    """The runtime of the service's last successful build, as Twilio does."""
+    latest = backend.store.builds.last_completed(service_sid, now)
+    return latest.runtime if latest is not None else backend.settings.default_runtime
+
+
+def _take_outcome(backend: Backend) -> Outcome:
+    pending = backend.settings.pending_outcomes
+    return pending.pop(0) if pending else "completed"
+
+
+def parse_dependencies(raw: str) -> tuple[Dependency, ...]:
+    """Parse ``Dependencies`` as real clients send it.
+
+    Twilio's Node deploy toolkit wraps the JSON array in one extra pair of
+    double quotes without escaping the inner ones, so that form is not JSON;
+    one surrounding pair is stripped before parsing.
+    """
+    text = raw.strip()
+    if len(text) >= 2 and text[0] == '"' and text[-1] == '"' and text[1:2] in ("[", " "):
+        text = text[1:-1].strip()
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise errors.bad_request(
+            errors.INVALID_DEPENDENCIES.format(reason="not a JSON array")
+        ) from None
+    if not isinstance(value, list):
+        raise errors.bad_request(errors.INVALID_DEPENDENCIES.format(reason="not a JSON array"))
+    deps: list[Dependency] = []
+    for item in value:
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("name"), str)
+            and item["name"]
+            and isinstance(item.get("version"), str)
+        ):
+            raise errors.bad_request(
+                errors.INVALID_DEPENDENCIES.format(
+                    reason="each entry needs a string name and version"
+                )
+            )
+        deps.append(Dependency(item["name"], item["version"]))
+    return tuple(deps)
+
+
+def _with_defaults(
+    deps: tuple[Dependency, ...], defaults: tuple[Dependency, ...]
+) -> tuple[Dependency, ...]:
+    named = {d.name for d in deps}
+    return deps + tuple(d for d in defaults if d.name not in named)
+
+
+def _limit(versions: tuple[Version, ...], limit: int, param: str, kind: str) -> None:
+    if len(versions) > limit:
+        raise errors.bad_request(
+            errors.TOO_MANY_VERSIONS.format(param=param, limit=limit, kind=kind)
+        )
+
+
+# Wire form ------------------------------------------------------------------------
+
+
+def _embedded(version: FunctionVersion | AssetVersion, upper: bool) -> dict[str, object]:
+    # Inside a build Twilio embeds versions without url/links.
+    return {
+        "sid": version.sid,
+        "account_sid": version.account_sid,
+        "service_sid": version.service_sid,
+        version.parent_field: version.parent_sid,
+        "path": version.path,
+        "visibility": version.visibility.upper() if upper else version.visibility,
+        "date_created": render_date(version.date_created),
+    }
+
+
+def render(ctx: Ctx, build: Build) -> dict[str, object]:
+    now = ctx.backend.now()
+    upper = ctx.backend.settings.uppercase_build_visibility
+    url = f"{ctx.base_url}/v1/Services/{build.service_sid}/Builds/{build.sid}"
+    return {
+        "sid": build.sid,
+        "account_sid": build.account_sid,
+        "service_sid": build.service_sid,
+        "status": build.status_at(now),
+        "asset_versions": [_embedded(v, upper) for v in build.asset_versions],
+        "function_versions": [_embedded(v, upper) for v in build.function_versions],
+        "dependencies": [{"name": d.name, "version": d.version} for d in build.dependencies],
+        "runtime": build.runtime,
+        "date_created": render_date(build.date_created),
+        "date_updated": render_date(build.date_updated_at(now)),
+        "url": url,
+        "links": {"build_status": f"{url}/Status"},
+    }
+
+
+def _answer(ctx: Ctx, status: int, build: Build) -> Response:
+    # Everything but the status is immutable, and polling loops fetch the
+    # same build many times: the body is rendered once per form it can take.
+    key = (
+        ctx.base_url,
+        ctx.backend.settings.uppercase_build_visibility,
+        ctx.backend.now() >= build.ready_at,
+    )
+    body = build.rendered.get(key)
+    if body is None:
+        body = build.rendered[key] = json.dumps(render(ctx, build)).encode()
+    return Response.json_bytes(status, body)
