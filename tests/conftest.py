@@ -39,6 +39,24 @@ def service(fake_builds: FakeBuilds) -> Any:
 
 
 @pytest.fixture
-def builds(client: Any, service: Any) -> Any:
+def hello(fake_builds: FakeBuilds, service: Any) -> Any:
+    """A Function Version at ``/hello`` in ``service``."""
+    return fake_builds.create_function_version(service.sid, "/hello")
+
+
+@pytest.fixture
+def api(client: Any, service: Any) -> Any:
+    """``service`` as a twilio user reaches it: ``client.serverless.v1.services(sid)``."""
+    return client.serverless.v1.services(service.sid)
+
+
+@pytest.fixture
+def builds(api: Any) -> Any:
     """The Builds list resource of ``service``, as a twilio user reaches it."""
-    return client.serverless.v1.services(service.sid).builds
+    return api.builds
+
+
+@pytest.fixture
+def environment(fake_builds: FakeBuilds, service: Any) -> Any:
+    """A ``dev`` Environment of ``service``, named as Twilio's deploy toolkit names it."""
+    return fake_builds.create_environment(service.sid, domain_suffix="dev")

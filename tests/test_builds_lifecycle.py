@@ -12,11 +12,6 @@ from twilio.base.exceptions import TwilioRestException
 from pytest_fakebuilds import FakeBuilds
 
 
-@pytest.fixture
-def hello(fake_builds: FakeBuilds, service: Any) -> Any:
-    return fake_builds.create_function_version(service.sid, "/hello")
-
-
 def test_fetch_matches_create(builds: Any, hello: Any) -> None:
     created = builds.create(function_versions=[hello.sid])
     fetched = builds(created.sid).fetch()

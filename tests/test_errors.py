@@ -8,16 +8,10 @@ from typing import Any
 
 import pytest
 import requests
+from helpers import BASE, error_of, raw
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from pytest_fakebuilds import FakeBuilds, FakeInternalError
-
-BASE = "https://serverless.twilio.com"
-
-
-@pytest.fixture
-def hello(fake_builds: FakeBuilds, service: Any) -> Any:
-    return fake_builds.create_function_version(service.sid, "/hello")
 
 
 @pytest.fixture
@@ -27,18 +21,6 @@ def unchanged(fake_builds: FakeBuilds, builds: Any, hello: Any) -> Iterator[None
     before = [(b.sid, b.status, b.date_updated) for b in builds.list()]
     yield
     assert [(b.sid, b.status, b.date_updated) for b in builds.list()] == before
-
-
-def raw(fake: FakeBuilds, method: str, path: str, **kwargs: Any) -> requests.Response:
-    kwargs.setdefault("auth", (fake.account_sid, fake.auth_token))
-    return requests.request(method, BASE + path, **kwargs)
-
-
-def error_of(response: requests.Response) -> tuple[int, int, str]:
-    body = response.json()
-    assert body["more_info"] == f"https://www.twilio.com/docs/errors/{body['code']}"
-    assert body["status"] == response.status_code
-    return response.status_code, body["code"], body["message"]
 
 
 # Authentication -----------------------------------------------------------------

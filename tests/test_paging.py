@@ -8,16 +8,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from helpers import BASE
 from twilio.base.exceptions import TwilioException
 
 from pytest_fakebuilds import FakeBuilds
-
-BASE = "https://serverless.twilio.com"
-
-
-@pytest.fixture
-def hello(fake_builds: FakeBuilds, service: Any) -> Any:
-    return fake_builds.create_function_version(service.sid, "/hello")
 
 
 def make(builds: Any, hello: Any, count: int) -> list[str]:

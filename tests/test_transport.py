@@ -17,11 +17,6 @@ from pytest_fakebuilds.core.routing import host_kind
 from pytest_fakebuilds.transport import _TWILIO_HOST
 
 
-@pytest.fixture
-def hello(fake_builds: FakeBuilds, service: Any) -> Any:
-    return fake_builds.create_function_version(service.sid, "/hello")
-
-
 @pytest.mark.parametrize(
     ("kwargs", "host"),
     [
