@@ -98,11 +98,11 @@ def fetch_function_version_content(ctx: Ctx) -> Response:
 
 def _upload(ctx: Ctx, kind: Kind[C, V], parent_sid: str) -> Response:
     request = ctx.request
+    parent = functions.get(ctx.backend, kind, ctx.params["ServiceSid"], parent_sid)
     parts = parse_multipart(request.header("Content-Type"), request.body)
     content = parts.get("Content")
     if content is not None and content.filename is None:
         raise errors.bad_request(errors.CONTENT_NOT_A_FILE)
-    parent = functions.get(ctx.backend, kind, ctx.params["ServiceSid"], parent_sid)
     path, seen = parts.get("Path"), parts.get("Visibility")
     version = create(
         ctx.backend,
