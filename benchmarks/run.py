@@ -29,8 +29,10 @@ HERE = Path(__file__).resolve().parent
 # name -> module; the order of the table.
 BENCHMARKS = {
     "request": "bench_request",
+    "upload": "bench_upload",
     "fixture": "bench_fixture",
     "listing": "bench_listing",
+    "versions": "bench_versions",
     "import": "bench_import",
 }
 _MARK = "@@fakebuilds-bench@@"

@@ -17,8 +17,10 @@ RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
 # The first cell of each benchmark's headline row.
 HEADLINES = (
     "per-request fetch, fake / bare responses stub",
+    "per-request upload (10 KB Function), fake / bare responses stub",
     "fixture set-up + tear-down",
     "listing 10,000 / 1,000 builds",
+    "listing 10,000 / 1,000 function versions",
     "import cost: pytest start-up",
 )
 
