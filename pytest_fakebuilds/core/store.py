@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -211,10 +210,9 @@ class Store:
         self.variables: Table[Variable] = Table(self, lambda r: r.environment_sid)
         self.logs: Table[Log] = Table(self, lambda r: r.environment_sid)
 
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
-        with self._lock:
-            yield
+    def atomic(self) -> threading.RLock:
+        """The store's lock, for a check-then-write that must not interleave."""
+        return self._lock
 
     def next_seq(self) -> int:
         with self._lock:
