@@ -648,11 +648,6 @@ def test_get_on_the_upload_host_is_404(
         assert error_of(answer) == (404, 20404, not_found(path)), path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/routing.py Router.match answers 405 for a method mismatch on the upload "
-    "host; the contract (docs/behaviour.md#hosts) says any request there but an upload is 404",
-)
 @pytest.mark.parametrize("host", [UPLOAD, "https://serverless-upload.dublin.ie1.twilio.com"])
 def test_get_on_the_upload_hosts_versions_path_is_404(
     fake_builds: FakeBuilds, service: Any, kind: str, parent: Any, host: str

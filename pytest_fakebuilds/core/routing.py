@@ -114,7 +114,11 @@ class Router(Generic[S]):
             if route.method == method:
                 return route, found.groupdict()
             path_matched = True
-        raise errors.MethodNotAllowedError() if path_matched else errors.NotFoundError()
+        # The upload host serves its two POSTs and nothing else: any other
+        # request there is an unknown resource, not a wrong method.
+        if path_matched and host != "upload":
+            raise errors.MethodNotAllowedError()
+        raise errors.NotFoundError()
 
 
 def _bucket(path: str) -> tuple[int, str]:
