@@ -18,6 +18,7 @@ from .core.records import (
     Asset,
     AssetVersion,
     Build,
+    CodeResource,
     Dependency,
     Deployment,
     Environment,
@@ -212,7 +213,7 @@ class FakeBuilds:
 
     def create_environment(
         self,
-        service_sid: str,
+        service_sid: str | Service,
         unique_name: str | None = None,
         domain_suffix: str | None = None,
     ) -> Environment:
@@ -222,35 +223,35 @@ class FakeBuilds:
             unique_name = f"{domain_suffix}-environment" if domain_suffix else "production"
         return environments.create(
             self._backend,
-            services.get(self._backend, service_sid),
+            services.get(self._backend, _sid(service_sid)),
             unique_name=unique_name,
             domain_suffix=domain_suffix,
         )
 
-    def create_function(self, service_sid: str, friendly_name: str) -> Function:
+    def create_function(self, service_sid: str | Service, friendly_name: str) -> Function:
         """Add a Function (``ZH…``) with no versions yet."""
-        service = services.get(self._backend, service_sid)
+        service = services.get(self._backend, _sid(service_sid))
         return functions.create(
             self._backend, functions.FUNCTIONS, service, friendly_name=friendly_name
         )
 
-    def create_asset(self, service_sid: str, friendly_name: str) -> Asset:
+    def create_asset(self, service_sid: str | Service, friendly_name: str) -> Asset:
         """Add an Asset (``ZH…``) with no versions yet."""
-        service = services.get(self._backend, service_sid)
+        service = services.get(self._backend, _sid(service_sid))
         return functions.create(
             self._backend, functions.ASSETS, service, friendly_name=friendly_name
         )
 
     def create_function_version(
         self,
-        service_sid: str,
+        service_sid: str | Service,
         path: str,
         visibility: str = "public",
         content: str | bytes = (
             "exports.handler = (context, event, callback) => callback(null, {});\n"
         ),
         *,
-        function_sid: str | None = None,
+        function_sid: str | Function | None = None,
     ) -> FunctionVersion:
         """Upload a Function Version (``ZN…``), as the upload host would.
 
@@ -263,12 +264,12 @@ class FakeBuilds:
 
     def create_asset_version(
         self,
-        service_sid: str,
+        service_sid: str | Service,
         path: str,
         visibility: str = "public",
         content: str | bytes = b"",
         *,
-        asset_sid: str | None = None,
+        asset_sid: str | Asset | None = None,
     ) -> AssetVersion:
         """Upload an Asset Version (``ZN…``); into ``asset_sid``, or a new Asset (``ZH…``)."""
         return self._upload(functions.ASSETS, service_sid, path, visibility, content, asset_sid)
@@ -276,28 +277,28 @@ class FakeBuilds:
     def _upload(
         self,
         kind: functions.Kind[functions.C, functions.V],
-        service_sid: str,
+        service: str | Service,
         path: str,
         visibility: str,
         content: str | bytes,
-        parent_sid: str | None,
+        parent: str | CodeResource | None,
     ) -> functions.V:
         data = content.encode("utf-8") if isinstance(content, str) else content
         backend = self._backend
         checked_path, _, _ = versions.check(kind, path=path, visibility_=visibility, content=data)
         with self._store.atomic():
-            if parent_sid is None:
-                service = services.get(backend, service_sid)
-                parent = functions.create(backend, kind, service, friendly_name=checked_path)
+            if parent is None:
+                found = services.get(backend, _sid(service))
+                into = functions.create(backend, kind, found, friendly_name=checked_path)
             else:
-                parent = functions.get(backend, kind, service_sid, parent_sid)
+                into = functions.get(backend, kind, _sid(service), _sid(parent))
             return versions.create(
-                backend, kind, parent, path=path, visibility_=visibility, content=data
+                backend, kind, into, path=path, visibility_=visibility, content=data
             )
 
     def create_build(
         self,
-        service_sid: str,
+        service_sid: str | Service,
         function_versions: Iterable[str | FunctionVersion] = (),
         asset_versions: Iterable[str | AssetVersion] = (),
         *,
@@ -309,7 +310,7 @@ class FakeBuilds:
             dependencies = json.dumps([{"name": n, "version": v} for n, v in dependencies])
         return builds.create(
             self._backend,
-            services.get(self._backend, service_sid),
+            services.get(self._backend, _sid(service_sid)),
             function_version_sids=[_sid(v) for v in function_versions],
             asset_version_sids=[_sid(v) for v in asset_versions],
             dependencies=dependencies,

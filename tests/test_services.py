@@ -232,11 +232,6 @@ def test_unique_name_characters(fake_builds: FakeBuilds, service: Any, name: str
     assert state_of(fake_builds) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="errors.INVALID_NAME renders the value with repr(): a quote inside switches to "
-    "double quotes and a newline becomes a backslash-n, not the contract's '<v>'",
-)
 @pytest.mark.parametrize("name", ["it's", "app\n"], ids=["quote", "newline"])
 def test_unique_name_is_quoted_as_given(fake_builds: FakeBuilds, name: str) -> None:
     answer = post(fake_builds, "/v1/Services", UniqueName=name, FriendlyName="x")
@@ -264,11 +259,6 @@ def test_booleans_must_be_true_or_false(
     assert state_of(fake_builds) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="common.boolean strips whitespace, so ' true' passes; the contract accepts only "
-    "true/false in any case",
-)
 def test_a_boolean_with_spaces_is_not_a_boolean(fake_builds: FakeBuilds) -> None:
     answer = post(
         fake_builds, "/v1/Services", UniqueName="new-app", FriendlyName="x", UiEditable=" true"

@@ -62,7 +62,7 @@ def boolean(param: str, raw: str | None, default: bool) -> bool:
     """``true``/``false`` as twilio-python and the Node toolkit send them."""
     if raw is None:
         return default
-    lowered = raw.strip().lower()
+    lowered = raw.lower()
     if lowered in ("true", "false"):
         return lowered == "true"
     raise errors.bad_request(errors.NOT_A_BOOLEAN.format(param=param, value=raw))
