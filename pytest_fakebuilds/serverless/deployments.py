@@ -28,11 +28,12 @@ def register(router: Router[Backend]) -> None:
 
 
 def create_deployment(ctx: Ctx) -> Response:
-    # IsPlugin marks a Flex plugin deployment; Twilio does not echo it.
-    boolean("IsPlugin", field(ctx, "IsPlugin"), False)
+    # An unknown environment is 404 whatever the form, as for every parent.
     environment = environments.get(
         ctx.backend, ctx.params["ServiceSid"], ctx.params["EnvironmentSid"]
     )
+    # IsPlugin marks a Flex plugin deployment; Twilio does not echo it.
+    boolean("IsPlugin", field(ctx, "IsPlugin"), False)
     deployment = create(ctx.backend, environment, build_sid=field(ctx, "BuildSid") or None)
     return Response.json(201, render(ctx.base_url, deployment))
 
