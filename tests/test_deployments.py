@@ -294,6 +294,13 @@ REFUSALS: dict[str, tuple[str, str | None, int, int, str]] = {
         "Invalid BuildSid: 'not-a-build' is not a valid Build SID",
     ),
     "short": ("{dev}", "ZB123", 400, 20001, "Invalid BuildSid: 'ZB123' is not a valid Build SID"),
+    "quoted": (
+        "{dev}",
+        'it\'s "x"',
+        400,
+        20001,
+        "Invalid BuildSid: 'it's \"x\"' is not a valid Build SID",
+    ),
     "function-sid": (
         "{stage}",
         "{function}",

@@ -393,6 +393,7 @@ def test_empty_list(fake_builds: FakeBuilds, list_url: str) -> None:
             "Invalid EndDate: '2026-01-01T25:00:00.000Z' is not an ISO 8601 date-time",
         ),
         ("EndDate", "1767268800", "Invalid EndDate: '1767268800' is not an ISO 8601 date-time"),
+        ("StartDate", "it's", "Invalid StartDate: 'it's' is not an ISO 8601 date-time"),
     ],
 )
 def test_invalid_filters_are_400(
