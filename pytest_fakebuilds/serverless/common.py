@@ -25,6 +25,9 @@ R = TypeVar("R", bound=Record)
 # A DNS label: what a Service's unique name and an Environment's domain
 # suffix become in ``domain_name``.
 _LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\Z")
+_DATE_TIME = re.compile(
+    r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3}|\.\d{6})?)([Zz]|[+-]\d{2}:\d{2})?\Z"
+)
 
 
 # Checks on values ---------------------------------------------------------------
@@ -88,17 +91,21 @@ def sid(param: str, value: str, prefix: str, kind: str) -> str:
 
 
 def date_time(param: str, raw: str) -> datetime:
-    """An ISO 8601 instant as twilio-python (``…Z``) or Node (``….000Z``) sends it."""
-    text = raw.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
+    """An ISO 8601 instant as twilio-python (``…Z``) or Node (``….000Z``) sends it.
+
+    Only the full date-time form is taken, so that every Python version reads
+    the same values; one whose UTC form falls outside years 1 to 9999 is as
+    bad as any other.
+    """
+    found = _DATE_TIME.match(raw)
     try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
+        if found is None:
+            raise ValueError(raw)
+        text, zone = found.group(1), found.group(2)
+        value = datetime.fromisoformat(text + ("+00:00" if zone in (None, "Z", "z") else zone))
+        return value.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         raise errors.bad_request(errors.INVALID_DATE.format(param=param, value=raw)) from None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
 
 
 # Handlers' shared steps -------------------------------------------------------------
