@@ -121,6 +121,12 @@ class Table(Generic[R]):
     def get(self, sid: str) -> R | None:
         return self._by_sid.get(sid)
 
+    def get_under(self, parent_sid: str, sid: str) -> R | None:
+        """The record ``sid`` if it belongs to ``parent_sid``: a record reached
+        through another parent's path does not exist there."""
+        record = self._by_sid.get(sid)
+        return record if record is not None and self._parent_of(record) == parent_sid else None
+
     def of(self, parent_sid: str) -> OrderedIndex[R]:
         """The records under ``parent_sid``; an empty index when it has none."""
         index = self._children.get(parent_sid)

@@ -25,7 +25,7 @@ from ..core.routing import Router
 from ..core.wire import Response, render_date
 from . import environments, services
 from .backend import Backend
-from .common import Ctx, field, list_answer
+from .common import Ctx, field, found, list_answer
 from .functions import ASSETS, FUNCTIONS, C, Kind, V
 
 BUILDS = "/v1/Services/{ServiceSid}/Builds"
@@ -61,7 +61,7 @@ def register(router: Router[Backend]) -> None:
 
 def create_build(ctx: Ctx) -> Response:
     form = ctx.request.form
-    service = services.get(ctx.backend, ctx.params["ServiceSid"])
+    service = services.in_path(ctx)
     build = create(
         ctx.backend,
         service,
@@ -74,7 +74,7 @@ def create_build(ctx: Ctx) -> Response:
 
 
 def list_build(ctx: Ctx) -> Response:
-    service = services.get(ctx.backend, ctx.params["ServiceSid"])
+    service = services.in_path(ctx)
     return list_answer(
         ctx,
         ctx.backend.store.builds.of(service.sid),
@@ -156,10 +156,7 @@ def create(
 
 def get(backend: Backend, service_sid: str, sid: str) -> Build:
     service = services.get(backend, service_sid)
-    build = backend.store.builds.get(sid)
-    if build is None or build.service_sid != service.sid:
-        raise errors.NotFoundError(f"Build {sid} of Service {service_sid}")
-    return build
+    return found(backend.store.builds.get_under(service.sid, sid), f"Build {sid}")
 
 
 def delete(backend: Backend, build: Build) -> None:

@@ -111,6 +111,13 @@ def date_time(param: str, raw: str) -> datetime:
 # Handlers' shared steps -------------------------------------------------------------
 
 
+def found(record: R | None, what: str) -> R:
+    """``record``, or the 404 of the thing a path named."""
+    if record is None:
+        raise errors.NotFoundError(what)
+    return record
+
+
 def field(ctx: Ctx, name: str) -> str | None:
     """A form field of the request; sent more than once, the last one counts."""
     return last_value(ctx.request.form, name)

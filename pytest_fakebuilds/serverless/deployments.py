@@ -12,7 +12,7 @@ from ..core.routing import Router
 from ..core.wire import Response, render_date
 from . import environments
 from .backend import Backend
-from .common import Ctx, boolean, field, list_answer, sid
+from .common import Ctx, boolean, field, found, list_answer, sid
 
 DEPLOYMENTS = "/v1/Services/{ServiceSid}/Environments/{EnvironmentSid}/Deployments"
 DEPLOYMENT = DEPLOYMENTS + "/{Sid}"
@@ -29,9 +29,7 @@ def register(router: Router[Backend]) -> None:
 
 def create_deployment(ctx: Ctx) -> Response:
     # An unknown environment is 404 whatever the form, as for every parent.
-    environment = environments.get(
-        ctx.backend, ctx.params["ServiceSid"], ctx.params["EnvironmentSid"]
-    )
+    environment = environments.in_path(ctx)
     # IsPlugin marks a Flex plugin deployment; Twilio does not echo it.
     boolean("IsPlugin", field(ctx, "IsPlugin"), False)
     deployment = create(ctx.backend, environment, build_sid=field(ctx, "BuildSid") or None)
@@ -39,27 +37,22 @@ def create_deployment(ctx: Ctx) -> Response:
 
 
 def list_deployment(ctx: Ctx) -> Response:
-    environment = environments.get(
-        ctx.backend, ctx.params["ServiceSid"], ctx.params["EnvironmentSid"]
-    )
+    environment = environments.in_path(ctx)
     return list_answer(
         ctx,
         ctx.backend.store.deployments.of(environment.sid),
         key="deployments",
-        list_url=f"{ctx.base_url}/v1/Services/{environment.service_sid}"
-        f"/Environments/{environment.sid}/Deployments",
+        list_url=ctx.base_url
+        + environments.path(environment.service_sid, environment.sid)
+        + "/Deployments",
         render=lambda deployment: render(ctx.base_url, deployment),
     )
 
 
 def fetch_deployment(ctx: Ctx) -> Response:
-    environment = environments.get(
-        ctx.backend, ctx.params["ServiceSid"], ctx.params["EnvironmentSid"]
-    )
-    deployment = ctx.backend.store.deployments.get(ctx.params["Sid"])
-    if deployment is None or deployment.environment_sid != environment.sid:
-        raise errors.NotFoundError(f"Deployment {ctx.params['Sid']}")
-    return Response.json(200, render(ctx.base_url, deployment))
+    environment = environments.in_path(ctx)
+    deployment = ctx.backend.store.deployments.get_under(environment.sid, ctx.params["Sid"])
+    return Response.json(200, render(ctx.base_url, found(deployment, "Deployment")))
 
 
 # Rules --------------------------------------------------------------------------
@@ -118,6 +111,6 @@ def render(base_url: str, deployment: Deployment) -> dict[str, object]:
         "build_sid": deployment.build_sid,
         "date_created": render_date(deployment.date_created),
         "date_updated": render_date(deployment.date_updated),
-        "url": f"{base_url}/v1/Services/{deployment.service_sid}/Environments/"
-        f"{deployment.environment_sid}/Deployments/{deployment.sid}",
+        "url": f"{base_url}{environments.path(deployment.service_sid, deployment.environment_sid)}"
+        f"/Deployments/{deployment.sid}",
     }

@@ -8,7 +8,7 @@ from ..core.routing import Router
 from ..core.wire import Response, render_date
 from . import services
 from .backend import Backend
-from .common import Ctx, field, label, list_answer, max_length, required
+from .common import Ctx, field, found, label, list_answer, max_length, required
 
 ENVIRONMENTS = "/v1/Services/{ServiceSid}/Environments"
 ENVIRONMENT = ENVIRONMENTS + "/{Sid}"
@@ -30,7 +30,7 @@ def register(router: Router[Backend]) -> None:
 
 
 def create_environment(ctx: Ctx) -> Response:
-    service = services.get(ctx.backend, ctx.params["ServiceSid"])
+    service = services.in_path(ctx)
     environment = create(
         ctx.backend,
         service,
@@ -41,7 +41,7 @@ def create_environment(ctx: Ctx) -> Response:
 
 
 def list_environment(ctx: Ctx) -> Response:
-    service = services.get(ctx.backend, ctx.params["ServiceSid"])
+    service = services.in_path(ctx)
     return list_answer(
         ctx,
         ctx.backend.store.environments.of(service.sid),
@@ -99,10 +99,12 @@ def create(
 
 def get(backend: Backend, service_sid: str, sid: str) -> Environment:
     service = services.get(backend, service_sid)
-    environment = backend.store.environments.get(sid)
-    if environment is None or environment.service_sid != service.sid:
-        raise errors.NotFoundError(f"Environment {sid} of Service {service_sid}")
-    return environment
+    return found(backend.store.environments.get_under(service.sid, sid), f"Environment {sid}")
+
+
+def in_path(ctx: Ctx) -> Environment:
+    """The Environment a nested path names (``…/Environments/{EnvironmentSid}/…``)."""
+    return get(ctx.backend, ctx.params["ServiceSid"], ctx.params["EnvironmentSid"])
 
 
 def delete(backend: Backend, environment: Environment) -> None:
@@ -127,8 +129,13 @@ def live_build_sids(backend: Backend, service_sid: str) -> set[str]:
 # Wire form ------------------------------------------------------------------------
 
 
+def path(service_sid: str, environment_sid: str) -> str:
+    """An environment's path, under which its deployments, variables and logs live."""
+    return f"/v1/Services/{service_sid}/Environments/{environment_sid}"
+
+
 def render(base_url: str, environment: Environment) -> dict[str, object]:
-    url = f"{base_url}/v1/Services/{environment.service_sid}/Environments/{environment.sid}"
+    url = base_url + path(environment.service_sid, environment.sid)
     return {
         "sid": environment.sid,
         "account_sid": environment.account_sid,

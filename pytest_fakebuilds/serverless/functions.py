@@ -26,7 +26,7 @@ from ..core.store import Store, Table
 from ..core.wire import Response, render_date
 from . import environments, services
 from .backend import Backend
-from .common import Ctx, field, list_answer, max_length, required
+from .common import Ctx, field, found, list_answer, max_length, required
 
 MAX_FRIENDLY_NAME = 255
 
@@ -43,6 +43,7 @@ class Kind(Generic[C, V]):
     segment: str  # in paths: Functions, Assets
     key: str  # the list key: functions, assets
     versions_key: str  # the versions' list key and link name: function_versions, ...
+    parent_param: str  # the parent's placeholder in the Versions paths: FunctionSid, ...
     table: Callable[[Store], Table[C]]
     versions: Callable[[Store], Table[V]]
 
@@ -56,6 +57,7 @@ FUNCTIONS: Kind[Function, FunctionVersion] = Kind(
     "Functions",
     "functions",
     "function_versions",
+    "FunctionSid",
     lambda store: store.functions,
     lambda store: store.function_versions,
 )
@@ -65,6 +67,7 @@ ASSETS: Kind[Asset, AssetVersion] = Kind(
     "Assets",
     "assets",
     "asset_versions",
+    "AssetSid",
     lambda store: store.assets,
     lambda store: store.asset_versions,
 )
@@ -136,13 +139,13 @@ def delete_asset(ctx: Ctx) -> Response:
 
 
 def _create(ctx: Ctx, kind: Kind[C, V]) -> Response:
-    service = services.get(ctx.backend, ctx.params["ServiceSid"])
+    service = services.in_path(ctx)
     resource = create(ctx.backend, kind, service, friendly_name=field(ctx, "FriendlyName"))
     return Response.json(201, render(ctx.base_url, kind, resource))
 
 
 def _list(ctx: Ctx, kind: Kind[C, V]) -> Response:
-    service = services.get(ctx.backend, ctx.params["ServiceSid"])
+    service = services.in_path(ctx)
     return list_answer(
         ctx,
         kind.table(ctx.backend.store).of(service.sid),
@@ -194,10 +197,7 @@ def create(backend: Backend, kind: Kind[C, V], service: Service, *, friendly_nam
 
 def get(backend: Backend, kind: Kind[C, V], service_sid: str, sid: str) -> C:
     service = services.get(backend, service_sid)
-    resource = kind.table(backend.store).get(sid)
-    if resource is None or resource.service_sid != service.sid:
-        raise errors.NotFoundError(f"{kind.record.kind} {sid} of Service {service_sid}")
-    return resource
+    return found(kind.table(backend.store).get_under(service.sid, sid), f"{kind.record.kind} {sid}")
 
 
 def update(backend: Backend, resource: CodeResource, *, friendly_name: str | None) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from ..core import errors, sids
+from ..core import sids
 from ..core.records import Environment, Log
 from ..core.routing import Router
 from ..core.wire import Response, last_value, render_date
 from . import deployments, environments, functions
 from .backend import Backend
-from .common import Ctx, date_time, list_answer, sid
+from .common import Ctx, date_time, found, list_answer, sid
 
 LOGS = "/v1/Services/{ServiceSid}/Environments/{EnvironmentSid}/Logs"
 LOG = LOGS + "/{Sid}"
@@ -38,9 +38,7 @@ def list_log(ctx: Ctx) -> Response:
     raw_start = last_value(query, "StartDate")
     raw_end = last_value(query, "EndDate")
     # An unknown environment is 404 whatever the filters, as for every parent.
-    environment = environments.get(
-        ctx.backend, ctx.params["ServiceSid"], ctx.params["EnvironmentSid"]
-    )
+    environment = environments.in_path(ctx)
     function_sid = (
         sid("FunctionSid", raw_function, sids.FUNCTION, "Function") if raw_function else None
     )
@@ -66,8 +64,9 @@ def list_log(ctx: Ctx) -> Response:
         ctx,
         ctx.backend.store.logs.of(environment.sid),
         key="logs",
-        list_url=f"{ctx.base_url}/v1/Services/{environment.service_sid}"
-        f"/Environments/{environment.sid}/Logs",
+        list_url=ctx.base_url
+        + environments.path(environment.service_sid, environment.sid)
+        + "/Logs",
         render=lambda log: render(ctx.base_url, log),
         where=selected,
         filters=filters,
@@ -75,13 +74,9 @@ def list_log(ctx: Ctx) -> Response:
 
 
 def fetch_log(ctx: Ctx) -> Response:
-    environment = environments.get(
-        ctx.backend, ctx.params["ServiceSid"], ctx.params["EnvironmentSid"]
-    )
-    log = ctx.backend.store.logs.get(ctx.params["Sid"])
-    if log is None or log.environment_sid != environment.sid:
-        raise errors.NotFoundError(f"Log {ctx.params['Sid']}")
-    return Response.json(200, render(ctx.base_url, log))
+    environment = environments.in_path(ctx)
+    log = ctx.backend.store.logs.get_under(environment.sid, ctx.params["Sid"])
+    return Response.json(200, render(ctx.base_url, found(log, "Log")))
 
 
 # Rules --------------------------------------------------------------------------
@@ -142,6 +137,6 @@ def render(base_url: str, log: Log) -> dict[str, object]:
         "level": log.level,
         "message": log.message,
         "date_created": render_date(log.date_created),
-        "url": f"{base_url}/v1/Services/{log.service_sid}/Environments/"
-        f"{log.environment_sid}/Logs/{log.sid}",
+        "url": f"{base_url}{environments.path(log.service_sid, log.environment_sid)}"
+        f"/Logs/{log.sid}",
     }

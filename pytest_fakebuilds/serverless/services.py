@@ -147,6 +147,11 @@ def get(backend: Backend, sid: str) -> Service:
     return service
 
 
+def in_path(ctx: Ctx) -> Service:
+    """The Service a nested path names (``/v1/Services/{ServiceSid}/…``)."""
+    return get(ctx.backend, ctx.params["ServiceSid"])
+
+
 def find(backend: Backend, sid_or_unique_name: str) -> Service:
     """The Service ``/v1/Services/{Sid}`` names: by SID or by unique name."""
     service = backend.store.services.get(sid_or_unique_name)

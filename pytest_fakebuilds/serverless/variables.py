@@ -8,7 +8,7 @@ from ..core.routing import Router
 from ..core.wire import Response, render_date
 from . import environments
 from .backend import Backend
-from .common import Ctx, field, list_answer, max_bytes, max_length, required
+from .common import Ctx, field, found, list_answer, max_bytes, max_length, required
 
 VARIABLES = "/v1/Services/{ServiceSid}/Environments/{EnvironmentSid}/Variables"
 VARIABLE = VARIABLES + "/{Sid}"
@@ -29,23 +29,20 @@ def register(router: Router[Backend]) -> None:
 
 
 def create_variable(ctx: Ctx) -> Response:
-    environment = environments.get(
-        ctx.backend, ctx.params["ServiceSid"], ctx.params["EnvironmentSid"]
-    )
+    environment = environments.in_path(ctx)
     variable = create(ctx.backend, environment, key=field(ctx, "Key"), value=field(ctx, "Value"))
     return Response.json(201, render(ctx.base_url, variable))
 
 
 def list_variable(ctx: Ctx) -> Response:
-    environment = environments.get(
-        ctx.backend, ctx.params["ServiceSid"], ctx.params["EnvironmentSid"]
-    )
+    environment = environments.in_path(ctx)
     return list_answer(
         ctx,
         ctx.backend.store.variables.of(environment.sid),
         key="variables",
-        list_url=f"{ctx.base_url}/v1/Services/{environment.service_sid}"
-        f"/Environments/{environment.sid}/Variables",
+        list_url=ctx.base_url
+        + environments.path(environment.service_sid, environment.sid)
+        + "/Variables",
         render=lambda variable: render(ctx.base_url, variable),
     )
 
@@ -105,10 +102,7 @@ def create(
 
 def get(backend: Backend, service_sid: str, environment_sid: str, sid: str) -> Variable:
     environment = environments.get(backend, service_sid, environment_sid)
-    variable = backend.store.variables.get(sid)
-    if variable is None or variable.environment_sid != environment.sid:
-        raise errors.NotFoundError(f"Variable {sid} of Environment {environment_sid}")
-    return variable
+    return found(backend.store.variables.get_under(environment.sid, sid), f"Variable {sid}")
 
 
 def by_key(backend: Backend, environment: Environment, key: str) -> Variable | None:
@@ -150,6 +144,6 @@ def render(base_url: str, variable: Variable) -> dict[str, object]:
         "value": variable.value,
         "date_created": render_date(variable.date_created),
         "date_updated": render_date(variable.date_updated),
-        "url": f"{base_url}/v1/Services/{variable.service_sid}/Environments/"
-        f"{variable.environment_sid}/Variables/{variable.sid}",
+        "url": f"{base_url}{environments.path(variable.service_sid, variable.environment_sid)}"
+        f"/Variables/{variable.sid}",
     }

@@ -14,7 +14,7 @@ from ..core.routing import Router
 from ..core.wire import Response, parse_multipart, render_date
 from . import functions
 from .backend import Backend
-from .common import Ctx, list_answer, version_path, visibility
+from .common import Ctx, found, list_answer, version_path, visibility
 from .functions import ASSETS, FUNCTIONS, C, Kind, V
 
 # Published limits for an Asset's content, in bytes (taken as MiB).
@@ -27,8 +27,7 @@ def register(router: Router[Backend]) -> None:
         (FUNCTIONS, create_function_version, list_function_version, fetch_function_version),
         (ASSETS, create_asset_version, list_asset_version, fetch_asset_version),
     ):
-        parent = "FunctionSid" if kind is FUNCTIONS else "AssetSid"
-        many = f"/v1/Services/{{ServiceSid}}/{kind.segment}/{{{parent}}}/Versions"
+        many = f"/v1/Services/{{ServiceSid}}/{kind.segment}/{{{kind.parent_param}}}/Versions"
         router.add("POST", many, host="upload")(upload)
         router.add("GET", many)(list_op)
         router.add("GET", many + "/{Sid}")(fetch_op)
@@ -41,48 +40,31 @@ def register(router: Router[Backend]) -> None:
 
 
 def create_function_version(ctx: Ctx) -> Response:
-    return _upload(ctx, FUNCTIONS, ctx.params["FunctionSid"])
+    return _upload(ctx, FUNCTIONS)
 
 
 def create_asset_version(ctx: Ctx) -> Response:
-    return _upload(ctx, ASSETS, ctx.params["AssetSid"])
+    return _upload(ctx, ASSETS)
 
 
 def list_function_version(ctx: Ctx) -> Response:
-    return _list(ctx, FUNCTIONS, ctx.params["FunctionSid"])
+    return _list(ctx, FUNCTIONS)
 
 
 def list_asset_version(ctx: Ctx) -> Response:
-    return _list(ctx, ASSETS, ctx.params["AssetSid"])
+    return _list(ctx, ASSETS)
 
 
 def fetch_function_version(ctx: Ctx) -> Response:
-    version = get(
-        ctx.backend,
-        FUNCTIONS,
-        ctx.params["ServiceSid"],
-        ctx.params["FunctionSid"],
-        ctx.params["Sid"],
-    )
-    return Response.json(200, render(ctx.base_url, FUNCTIONS, version))
+    return Response.json(200, render(ctx.base_url, FUNCTIONS, _in_path(ctx, FUNCTIONS)))
 
 
 def fetch_asset_version(ctx: Ctx) -> Response:
-    version = get(
-        ctx.backend, ASSETS, ctx.params["ServiceSid"], ctx.params["AssetSid"], ctx.params["Sid"]
-    )
-    return Response.json(200, render(ctx.base_url, ASSETS, version))
+    return Response.json(200, render(ctx.base_url, ASSETS, _in_path(ctx, ASSETS)))
 
 
 def fetch_function_version_content(ctx: Ctx) -> Response:
-    version = get(
-        ctx.backend,
-        FUNCTIONS,
-        ctx.params["ServiceSid"],
-        ctx.params["FunctionSid"],
-        ctx.params["Sid"],
-    )
-    url = _url(ctx.base_url, FUNCTIONS, version) + "/Content"
+    version = _in_path(ctx, FUNCTIONS)
     return Response.json(
         200,
         {
@@ -91,14 +73,21 @@ def fetch_function_version_content(ctx: Ctx) -> Response:
             "service_sid": version.service_sid,
             "function_sid": version.parent_sid,
             "content": version.content.decode("utf-8", errors="replace"),
-            "url": url,
+            "url": _url(ctx.base_url, FUNCTIONS, version) + "/Content",
         },
     )
 
 
-def _upload(ctx: Ctx, kind: Kind[C, V], parent_sid: str) -> Response:
+def _in_path(ctx: Ctx, kind: Kind[C, V]) -> V:
+    params = ctx.params
+    return get(ctx.backend, kind, params["ServiceSid"], params[kind.parent_param], params["Sid"])
+
+
+def _upload(ctx: Ctx, kind: Kind[C, V]) -> Response:
     request = ctx.request
-    parent = functions.get(ctx.backend, kind, ctx.params["ServiceSid"], parent_sid)
+    parent = functions.get(
+        ctx.backend, kind, ctx.params["ServiceSid"], ctx.params[kind.parent_param]
+    )
     parts = parse_multipart(request.header("Content-Type"), request.body)
     content = parts.get("Content")
     if content is not None and content.filename is None:
@@ -116,8 +105,10 @@ def _upload(ctx: Ctx, kind: Kind[C, V], parent_sid: str) -> Response:
     return Response.json(201, render(ctx.base_url, kind, version))
 
 
-def _list(ctx: Ctx, kind: Kind[C, V], parent_sid: str) -> Response:
-    parent = functions.get(ctx.backend, kind, ctx.params["ServiceSid"], parent_sid)
+def _list(ctx: Ctx, kind: Kind[C, V]) -> Response:
+    parent = functions.get(
+        ctx.backend, kind, ctx.params["ServiceSid"], ctx.params[kind.parent_param]
+    )
     return list_answer(
         ctx,
         kind.versions(ctx.backend.store).of(parent.sid),
@@ -184,10 +175,7 @@ def create(
 
 def get(backend: Backend, kind: Kind[C, V], service_sid: str, parent_sid: str, sid: str) -> V:
     parent = functions.get(backend, kind, service_sid, parent_sid)
-    version = kind.versions(backend.store).get(sid)
-    if version is None or version.parent_sid != parent.sid:
-        raise errors.NotFoundError(f"{kind.record.kind} Version {sid} of {parent_sid}")
-    return version
+    return found(kind.versions(backend.store).get_under(parent.sid, sid), f"Version {sid}")
 
 
 # Wire form ------------------------------------------------------------------------
