@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 from . import errors
@@ -41,8 +41,7 @@ def last_value(fields: Mapping[str, list[str]], name: str) -> str | None:
     return values[-1] if values else None
 
 
-@dataclass(frozen=True)
-class Part:
+class Part(NamedTuple):
     """One part of a multipart/form-data body."""
 
     name: str
@@ -63,20 +62,22 @@ def parse_multipart(content_type: str | None, body: bytes) -> dict[str, Part]:
     boundary = options.get("boundary")
     if kind != "multipart/form-data" or not boundary:
         raise errors.bad_request(errors.NOT_MULTIPART)
+    segment_type = multipart.MultipartSegment
     parts: dict[str, Part] = {}
     try:
         parser = multipart.PushMultipartParser(boundary, content_length=len(body))
         segment: Any = None
         chunks: list[bytes] = []
         for event in parser.parse(body):
-            if isinstance(event, multipart.MultipartSegment):
-                segment, chunks = event, []
-            elif event:
-                chunks.append(event)
-            elif segment is not None:
+            if event is None:
+                data = bytes(chunks[0]) if len(chunks) == 1 else b"".join(chunks)
                 parts[segment.name] = Part(
-                    segment.name, b"".join(chunks), segment.filename, segment.content_type
+                    segment.name, data, segment.filename, segment.content_type
                 )
+            elif event.__class__ is segment_type:
+                segment, chunks = event, []
+            else:
+                chunks.append(event)
         parser.close()  # raises unless the body ended with the closing boundary
     except multipart.MultipartError as exc:
         raise errors.bad_request(errors.BAD_MULTIPART.format(reason=exc)) from None
