@@ -197,6 +197,7 @@ PLAUSIBLE: dict[str, list[str]] = {
         '[{"name":""}]',
         "nope",
         '"',
+        "[" * 1000 + "]" * 1000,  # valid JSON, nested deeper than Python's recursion limit
     ],
     "Runtime": ["node22", "node24", "node99", ""],
     "FunctionSid": [SEEDED.function, SEEDED.asset, "ZH" + "0" * 32, "ZE" + "0" * 32, ""],
@@ -372,6 +373,20 @@ def test_every_route_answers_and_only_a_success_changes_anything(
         assert after == SEEDED_STATE  # reading changes nothing
     elif response.status in (201, 204):
         assert after != SEEDED_STATE  # a create adds a record, a delete removes one
+
+
+def test_deeply_nested_dependencies_are_a_400_not_a_crash() -> None:
+    fake, seeded = fresh()
+    nested = "[" * 1000 + "]" * 1000  # valid JSON
+    form = [("FunctionVersions", seeded.function_version), ("Dependencies", nested)]
+    url = f"https://serverless.twilio.com/v1/Services/{seeded.service}/Builds"
+
+    response = fake.handle(Request("POST", url, AUTH, urlencode(form).encode()))
+
+    fake.check()
+    assert response.status == 400
+    assert json.loads(response.body)["code"] == 20001
+    assert state_of(fake) == SEEDED_STATE
 
 
 def test_a_fresh_account_is_the_same_every_time() -> None:

@@ -211,7 +211,7 @@ def parse_dependencies(raw: str) -> tuple[Dependency, ...]:
         text = text[1:-1].strip()
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past the parser's depth: not a list of deps
         raise errors.bad_request(
             errors.INVALID_DEPENDENCIES.format(reason="not a JSON array")
         ) from None
