@@ -1,4 +1,4 @@
-"""pytest-fakebuilds: a faithful, in-memory fake of the Twilio Serverless Builds API.
+"""pytest-fakebuilds: a faithful, in-memory fake of the Twilio Serverless API.
 
 The public surface is what ``__all__`` lists. Names are loaded on first use so
 that importing the plugin costs pytest's start-up almost nothing: responses,

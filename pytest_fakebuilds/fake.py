@@ -55,11 +55,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class FakeBuilds:
-    """A fake Twilio Serverless account answering the Builds API.
+    """A fake Twilio Serverless account answering the Serverless API.
 
     Use it as the ``fake_builds`` fixture, as a context manager or as a
     decorator. While it is active, every ``requests`` call to
-    ``serverless.twilio.com`` (and its regional and edge forms) is answered
+    ``serverless.twilio.com`` and ``serverless-upload.twilio.com`` (and their
+    regional and edge forms) is answered
     from its in-memory store, other Twilio hosts are refused, and, unless
     ``freeze=False``, global time is frozen at :meth:`now`.
 

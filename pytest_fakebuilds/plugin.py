@@ -146,10 +146,11 @@ def settings_for(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 @pytest.fixture
 def fake_builds(request: pytest.FixtureRequest) -> Iterator[FakeBuilds]:
-    """A fake Twilio Serverless account answering the Builds API for this test.
+    """A fake Twilio Serverless account answering the Serverless API for this test.
 
-    While active, ``requests`` calls to serverless.twilio.com (and its regional
-    forms) are answered from memory, other Twilio hosts are refused, and time
+    While active, ``requests`` calls to serverless.twilio.com and the upload
+    host serverless-upload.twilio.com (and their regional forms) are answered
+    from memory, other Twilio hosts are refused, and time
     is frozen at ``fake_builds.now()`` (``time.sleep`` advances it). Configure
     it with ``@pytest.mark.fake_builds(...)``; see ``FakeBuilds`` for the keys.
     """
