@@ -60,3 +60,10 @@ def builds(api: Any) -> Any:
 def environment(fake_builds: FakeBuilds, service: Any) -> Any:
     """A ``dev`` Environment of ``service``, named as Twilio's deploy toolkit names it."""
     return fake_builds.create_environment(service.sid, domain_suffix="dev")
+
+
+@pytest.fixture
+def stage(fake_builds: FakeBuilds, service: Any) -> Any:
+    """A second Environment of ``service`` (``stage``), beside ``environment``: for what
+    one environment must not see or change of another."""
+    return fake_builds.create_environment(service.sid, domain_suffix="stage")

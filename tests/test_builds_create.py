@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 import requests
+from helpers import last_body
 from twilio.base.exceptions import TwilioRestException
 
 from pytest_fakebuilds import FakeBuilds
@@ -249,7 +249,7 @@ def test_a_second_version_of_the_same_function(
 def test_raw_json_body_of_create(fake_builds: FakeBuilds, builds: Any, service: Any) -> None:
     hello = fake_builds.create_function_version(service.sid, "/hello")
     builds.create(function_versions=[hello.sid])
-    body = json.loads(fake_builds.calls[-1].response.body)
+    body = last_body(fake_builds)
     assert list(body) == [
         "sid",
         "account_sid",

@@ -13,7 +13,18 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from helpers import BASE, error_of, raw, state_of
+from helpers import (
+    BASE,
+    UNKNOWN_BUILD,
+    UNKNOWN_ENVIRONMENT,
+    assert_same_next_sid,
+    completed_build,
+    error_of,
+    last_body,
+    raw,
+    refused,
+    state_of,
+)
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from pytest_fakebuilds import (
@@ -34,25 +45,8 @@ FIELDS = {
     "date_updated",
     "url",
 }
-UNKNOWN_BUILD = "ZB" + "0" * 32
-UNKNOWN_ENVIRONMENT = "ZE" + "0" * 32
 BUILD_IN_USE = "Cannot delete Build because it's part of an active Deployment."
 ALREADY_DEPLOYED = "Environment already has requested deployment."
-
-
-def completed_build(fake: FakeBuilds, service_sid: str, version: Any) -> Build:
-    build = fake.create_build(service_sid, [version])
-    fake.advance(fake.build_duration)
-    return build
-
-
-def last_body(fake: FakeBuilds) -> dict[str, Any]:
-    body: dict[str, Any] = json.loads(fake.calls[-1].response.body)
-    return body
-
-
-def refused(exc: TwilioRestException) -> tuple[int, int, str]:
-    return exc.status, exc.code, exc.msg
 
 
 @pytest.fixture
@@ -65,12 +59,6 @@ def build(fake_builds: FakeBuilds, service: Any, hello: Any) -> Build:
 def other_build(fake_builds: FakeBuilds, service: Any, hello: Any) -> Build:
     """A second completed build of ``service``."""
     return completed_build(fake_builds, service.sid, hello)
-
-
-@pytest.fixture
-def stage(fake_builds: FakeBuilds, service: Any) -> Any:
-    """A second environment of ``service``."""
-    return fake_builds.create_environment(service.sid, domain_suffix="stage")
 
 
 @pytest.fixture
@@ -352,11 +340,8 @@ def test_refused_deployment_answers_exactly_and_leaves_no_trace(
     assert state_of(fake_builds) == before
     # The SID sequence did not move: the next deployment gets the SID a twin
     # that never saw the refused request gives it.
-    twin = FakeBuilds(seed=fake_builds.seed)
-    twin_names = world(twin)
-    assert twin_names == names
-    assert fake_builds.deploy(names["stage"], names["live"]).sid == (
-        twin.deploy(twin_names["stage"], twin_names["live"]).sid
+    assert_same_next_sid(
+        fake_builds, world, names, lambda fake: fake.deploy(names["stage"], names["live"]).sid
     )
 
 

@@ -3,18 +3,27 @@ and the ``create_environment`` helper."""
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 import pytest
-from helpers import BASE, error_of, raw, state_of
+from helpers import (
+    BASE,
+    UNKNOWN_ENVIRONMENT,
+    UNKNOWN_SERVICE,
+    completed_build,
+    error_of,
+    last_body,
+    not_found,
+    post,
+    raw,
+    state_of,
+    stored_sids,
+)
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from pytest_fakebuilds import ConflictError, FakeBuilds, InvalidParameterError, NotFoundError
 
-MISSING_SERVICE = "ZS" + "0" * 32
-MISSING = "ZE" + "0" * 32
 FIELDS = {
     "sid",
     "account_sid",
@@ -36,41 +45,6 @@ BAD_SUFFIX = (
 )
 
 
-TABLES = (
-    "services",
-    "environments",
-    "functions",
-    "assets",
-    "function_versions",
-    "asset_versions",
-    "builds",
-    "deployments",
-    "variables",
-    "logs",
-)
-
-
-def stored_sids(fake: FakeBuilds) -> set[str]:
-    """Every SID the store holds. A record a deleted parent leaves behind is out of the
-    API's reach, so only the store can show that a cascade really removed it: no
-    public name serves here."""
-    store = fake._store
-    return {record.sid for table in TABLES for record in getattr(store, table)}
-
-
-def not_found(path: str) -> str:
-    return f"The requested resource {path} was not found"
-
-
-def last_body(fake: FakeBuilds) -> dict[str, Any]:
-    body: dict[str, Any] = json.loads(fake.calls[-1].response.body)
-    return body
-
-
-def post(fake: FakeBuilds, service_sid: str, **form: str) -> Any:
-    return raw(fake, "POST", f"/v1/Services/{service_sid}/Environments", data=form)
-
-
 def next_sid(fake: FakeBuilds, service_sid: str) -> str:
     """The SID the next Environment of ``fake`` gets."""
     return fake.create_environment(service_sid, "probe").sid
@@ -78,10 +52,7 @@ def next_sid(fake: FakeBuilds, service_sid: str) -> str:
 
 def deployable(fake: FakeBuilds, service_sid: str) -> Any:
     """A completed Build of the service."""
-    hello = fake.create_function_version(service_sid, "/hello")
-    build = fake.create_build(service_sid, [hello])
-    fake.advance(fake.build_duration)
-    return build
+    return completed_build(fake, service_sid, fake.create_function_version(service_sid, "/hello"))
 
 
 # Create --------------------------------------------------------------------------
@@ -121,7 +92,12 @@ def test_create_without_a_domain_suffix(fake_builds: FakeBuilds, api: Any, servi
 
 
 def test_empty_domain_suffix_is_no_suffix(fake_builds: FakeBuilds, service: Any) -> None:
-    answer = post(fake_builds, service.sid, UniqueName="production", DomainSuffix="")
+    answer = post(
+        fake_builds,
+        f"/v1/Services/{service.sid}/Environments",
+        UniqueName="production",
+        DomainSuffix="",
+    )
     assert answer.status_code == 201
     assert answer.json()["domain_suffix"] is None
     assert answer.json()["domain_name"] == f"{service.domain_base}.twil.io"
@@ -152,7 +128,7 @@ def test_unique_name_is_required(
     fake_builds: FakeBuilds, service: Any, environment: Any, form: dict[str, str]
 ) -> None:
     before = state_of(fake_builds)
-    answer = post(fake_builds, service.sid, **form)
+    answer = post(fake_builds, f"/v1/Services/{service.sid}/Environments", **form)
     assert error_of(answer) == (
         400,
         20001,
@@ -189,7 +165,7 @@ def test_too_long_is_refused(
     fake_builds: FakeBuilds, service: Any, environment: Any, form: dict[str, str], message: str
 ) -> None:
     before = state_of(fake_builds)
-    answer = post(fake_builds, service.sid, **form)
+    answer = post(fake_builds, f"/v1/Services/{service.sid}/Environments", **form)
     assert error_of(answer) == (400, 20001, message)
     assert state_of(fake_builds) == before
 
@@ -212,7 +188,12 @@ def test_domain_suffix_characters(
     fake_builds: FakeBuilds, service: Any, environment: Any, suffix: str
 ) -> None:
     before = state_of(fake_builds)
-    answer = post(fake_builds, service.sid, UniqueName="other", DomainSuffix=suffix)
+    answer = post(
+        fake_builds,
+        f"/v1/Services/{service.sid}/Environments",
+        UniqueName="other",
+        DomainSuffix=suffix,
+    )
     assert error_of(answer) == (400, 20001, BAD_SUFFIX.format(suffix))
     assert state_of(fake_builds) == before
 
@@ -300,9 +281,9 @@ def test_create_in_an_unknown_service_is_404(
 ) -> None:
     before = state_of(fake_builds)
     with pytest.raises(TwilioRestException) as raised:
-        client.serverless.v1.services(MISSING_SERVICE).environments.create(unique_name="x")
+        client.serverless.v1.services(UNKNOWN_SERVICE).environments.create(unique_name="x")
     assert (raised.value.status, raised.value.code) == (404, 20404)
-    path = f"/Services/{MISSING_SERVICE}/Environments"
+    path = f"/Services/{UNKNOWN_SERVICE}/Environments"
     assert raised.value.msg == f"Unable to create record: {not_found(path)}"
     assert state_of(fake_builds) == before
 
@@ -319,7 +300,7 @@ def test_fetch_shows_what_create_answered(fake_builds: FakeBuilds, api: Any, ser
     assert fetched.domain_name == created["domain_name"]
 
 
-@pytest.mark.parametrize("key", [MISSING, "dev-environment", "ZE123"])
+@pytest.mark.parametrize("key", [UNKNOWN_ENVIRONMENT, "dev-environment", "ZE123"])
 def test_fetch_of_an_unknown_environment_is_404(
     fake_builds: FakeBuilds, api: Any, service: Any, key: str
 ) -> None:
@@ -342,7 +323,7 @@ def test_an_environment_of_another_service_is_404(
     path = f"/v1/Services/{other.sid}/Environments/{environment.sid}"
     for method in ("GET", "DELETE"):
         answer = raw(fake_builds, method, path)
-        assert error_of(answer) == (404, 20404, not_found(path.removeprefix("/v1")))
+        assert error_of(answer) == (404, 20404, not_found(path))
     assert state_of(fake_builds) == before
     fetched = client.serverless.v1.services(environment.service_sid).environments(environment.sid)
     assert fetched.fetch().sid == environment.sid
@@ -401,12 +382,12 @@ def test_list_of_an_unknown_service_fails(
 ) -> None:
     before = state_of(fake_builds)
     with pytest.raises(TwilioException, match="Unable to fetch page"):
-        client.serverless.v1.services(MISSING_SERVICE).environments.list()
-    answer = raw(fake_builds, "GET", f"/v1/Services/{MISSING_SERVICE}/Environments")
+        client.serverless.v1.services(UNKNOWN_SERVICE).environments.list()
+    answer = raw(fake_builds, "GET", f"/v1/Services/{UNKNOWN_SERVICE}/Environments")
     assert error_of(answer) == (
         404,
         20404,
-        not_found(f"/Services/{MISSING_SERVICE}/Environments"),
+        not_found(f"/Services/{UNKNOWN_SERVICE}/Environments"),
     )
     assert state_of(fake_builds) == before
 
@@ -465,7 +446,7 @@ def test_delete_answers_204_then_fetch_is_404(
     assert [e.sid for e in api.environments.list()] == [kept.sid]
 
 
-@pytest.mark.parametrize("key", [MISSING, "dev-environment"])
+@pytest.mark.parametrize("key", [UNKNOWN_ENVIRONMENT, "dev-environment"])
 def test_delete_of_a_missing_environment_is_404(
     fake_builds: FakeBuilds, api: Any, service: Any, environment: Any, key: str
 ) -> None:
@@ -496,7 +477,7 @@ def test_delete_in_an_unknown_service_is_404(
 ) -> None:
     before = state_of(fake_builds)
     with pytest.raises(TwilioRestException) as raised:
-        client.serverless.v1.services(MISSING_SERVICE).environments(environment.sid).delete()
+        client.serverless.v1.services(UNKNOWN_SERVICE).environments(environment.sid).delete()
     assert raised.value.status == 404
     assert state_of(fake_builds) == before
 
@@ -535,7 +516,7 @@ def test_delete_frees_the_live_build_and_removes_what_it_held(
         assert error_of(raw(fake_builds, "GET", path)) == (
             404,
             20404,
-            not_found(path.removeprefix("/v1")),
+            not_found(path),
         )
     for helper in (
         lambda: fake_builds.deploy(environment.sid),
@@ -633,7 +614,7 @@ def test_helper_refusals_raise_and_mint_nothing(
     assert next_sid(fake_builds, service.sid) == next_sid(twin, twin_service.sid)
 
 
-@pytest.mark.parametrize("key", [MISSING_SERVICE, "my-app", "ZS123"])
+@pytest.mark.parametrize("key", [UNKNOWN_SERVICE, "my-app", "ZS123"])
 def test_helper_in_an_unknown_service_is_not_found(
     fake_builds: FakeBuilds, service: Any, key: str
 ) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
-from helpers import BASE, error_of, raw
+from helpers import BASE, UNKNOWN_BUILD, UNKNOWN_SERVICE, error_of, last_body, raw
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from pytest_fakebuilds import FakeBuilds, FakeInternalError
@@ -84,9 +83,6 @@ def test_garbled_authorization_header_is_401(fake_builds: FakeBuilds, service: A
 
 
 # Not found ------------------------------------------------------------------------
-
-UNKNOWN_SERVICE = "ZS" + "0" * 32
-UNKNOWN_BUILD = "ZB" + "0" * 32
 
 
 @pytest.mark.parametrize(
@@ -287,4 +283,4 @@ def test_a_fault_in_the_fake_is_a_500_and_a_loud_failure(monkeypatch: pytest.Mon
     assert error_of(answer) == (500, 20500, "An internal server error has occurred")
     assert "Traceback" not in answer.text
     assert isinstance(raised.value.__cause__, RuntimeError)
-    assert json.loads(fake.calls[-1].response.body)["code"] == 20500
+    assert last_body(fake)["code"] == 20500

@@ -4,20 +4,24 @@ create, fetch, list, update and delete, and the helpers that make them."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from helpers import BASE, error_of, raw, state_of
+from helpers import (
+    BASE,
+    UNKNOWN_SERVICE,
+    UNKNOWN_ZH,
+    error_of,
+    not_found,
+    raw,
+    unchanged,
+)
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from pytest_fakebuilds import FakeBuilds, InvalidParameterError, NotFoundError
-
-UNKNOWN_SERVICE = "ZS" + "0" * 32
-UNKNOWN_ZH = "ZH" + "0" * 32
 
 
 @dataclass(frozen=True)
@@ -63,18 +67,6 @@ OTHER = {FUNCTION: ASSET, ASSET: FUNCTION}
 def family(request: pytest.FixtureRequest) -> Family:
     found: Family = request.param
     return found
-
-
-@contextmanager
-def unchanged(fake: FakeBuilds) -> Iterator[None]:
-    """Asserts that nothing a client can list changed inside the block."""
-    before = state_of(fake)
-    yield
-    assert state_of(fake) == before
-
-
-def not_found(path: str) -> str:
-    return f"The requested resource {path.removeprefix('/v1')} was not found"
 
 
 def deploy_live(fake: FakeBuilds, environment: Any, build: Any) -> None:

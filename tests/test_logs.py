@@ -14,10 +14,21 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
-from helpers import BASE, error_of, raw, state_of
+from helpers import (
+    BASE,
+    UNKNOWN_ENVIRONMENT,
+    UNKNOWN_ZH,
+    assert_same_next_sid,
+    completed_build,
+    error_of,
+    last_body,
+    raw,
+    refused,
+    state_of,
+)
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
-from pytest_fakebuilds import Build, FakeBuilds, Log, NotFoundError
+from pytest_fakebuilds import FakeBuilds, Log, NotFoundError
 
 FIELDS = {
     "sid",
@@ -33,13 +44,7 @@ FIELDS = {
     "date_created",
     "url",
 }
-UNKNOWN_ENVIRONMENT = "ZE" + "0" * 32
-UNKNOWN_FUNCTION = "ZH" + "0" * 32
 UNKNOWN_LOG = "NO" + "0" * 32
-
-
-def refused(exc: TwilioRestException) -> tuple[int, int, str]:
-    return exc.status, exc.code, exc.msg
 
 
 def encoded(value: str) -> str:
@@ -52,19 +57,8 @@ def logs(api: Any, environment: Any) -> Any:
 
 
 @pytest.fixture
-def stage(fake_builds: FakeBuilds, service: Any) -> Any:
-    return fake_builds.create_environment(service.sid, domain_suffix="stage")
-
-
-@pytest.fixture
 def list_url(service: Any, environment: Any) -> str:
     return f"{BASE}/v1/Services/{service.sid}/Environments/{environment.sid}/Logs"
-
-
-def completed_build(fake: FakeBuilds, service_sid: str, version: Any) -> Build:
-    build = fake.create_build(service_sid, [version])
-    fake.advance(fake.build_duration)
-    return build
 
 
 def dated(fake: FakeBuilds, environment: Any, ages: list[timedelta], **kwargs: Any) -> list[Log]:
@@ -84,7 +78,7 @@ def test_add_log_then_list_serves_every_field(
 ) -> None:
     added = fake_builds.add_log(environment, "hello ran", level="warning")
     listed = logs.list()
-    body = json.loads(fake_builds.calls[-1].response.body)
+    body = last_body(fake_builds)
     assert [set(entry) for entry in body["logs"]] == [FIELDS]
     assert [log.sid for log in listed] == [added.sid]
     log = listed[0]
@@ -178,7 +172,7 @@ def test_function_sid_filter(
     found = logs.list(function_sid=hello.sid)
     assert [log.sid for log in found] == [log.sid for log in mine][::-1]
     assert {log.function_sid for log in found} == {hello.sid}
-    meta = json.loads(fake_builds.calls[-1].response.body)["meta"]
+    meta = last_body(fake_builds)["meta"]
     assert meta["url"] == f"{list_url}?FunctionSid={hello.sid}&PageSize=50&Page=0"
     assert meta["first_page_url"] == meta["url"]
     assert [log.function_sid for log in logs.list()].count(None) == 2
@@ -195,7 +189,7 @@ def test_dates_in_twilio_pythons_form(
     sent = parse_qs(urlsplit(fake_builds.calls[-1].request.url).query)
     # now is 2026-01-01T12:00:00Z
     assert sent == {"StartDate": ["2025-12-31T16:00:00Z"], "EndDate": ["2026-01-01T02:00:00Z"]}
-    meta = json.loads(fake_builds.calls[-1].response.body)["meta"]
+    meta = last_body(fake_builds)["meta"]
     assert meta["url"] == (
         f"{list_url}?StartDate=2025-12-31T16%3A00%3A00Z&EndDate=2026-01-01T02%3A00%3A00Z"
         "&PageSize=50&Page=0"
@@ -445,12 +439,12 @@ def test_fetch_a_log_even_outside_the_default_window(
 ) -> None:
     added = fake_builds.add_log(environment, "hello ran")
     logs.list()
-    listed_body = json.loads(fake_builds.calls[-1].response.body)["logs"][0]
+    listed_body = last_body(fake_builds)["logs"][0]
     fake_builds.advance(timedelta(days=10))
     assert logs.list() == []
     answer = logs(added.sid).fetch()
     assert fake_builds.calls[-1].response.status == 200
-    assert json.loads(fake_builds.calls[-1].response.body) == listed_body
+    assert last_body(fake_builds) == listed_body
     assert (answer.sid, answer.message, answer.request_sid) == (
         added.sid,
         "hello ran",
@@ -562,7 +556,7 @@ def world(fake: FakeBuilds) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("environment", "function", "later", "error"),
     [
-        ("{dev}", UNKNOWN_FUNCTION, timedelta(0), NotFoundError),
+        ("{dev}", UNKNOWN_ZH, timedelta(0), NotFoundError),
         ("{dev}", "{asset}", timedelta(0), NotFoundError),
         ("{dev}", "{foreign}", timedelta(0), NotFoundError),
         (UNKNOWN_ENVIRONMENT, None, timedelta(0), NotFoundError),
@@ -603,9 +597,9 @@ def test_add_log_refusals_leave_no_trace(
                 function_sid=None if function is None else function.format(**names),
             )
     assert state_of(fake_builds) == before
-    twin = FakeBuilds(seed=fake_builds.seed)
-    assert world(twin) == names
-    assert fake_builds.add_log(names["dev"], "next").sid == twin.add_log(names["dev"], "next").sid
+    assert_same_next_sid(
+        fake_builds, world, names, lambda fake: fake.add_log(names["dev"], "next").sid
+    )
 
 
 @pytest.mark.parametrize("value", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00"])

@@ -9,12 +9,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from helpers import BASE, error_of, raw, state_of
+from helpers import (
+    BASE,
+    UNKNOWN_SERVICE,
+    error_of,
+    last_body,
+    not_found,
+    post,
+    raw,
+    state_of,
+    stored_sids,
+)
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from pytest_fakebuilds import ConflictError, FakeBuilds, InvalidParameterError, NotFoundError
 
-MISSING = "ZS" + "0" * 32
 FIELDS = {
     "sid",
     "account_sid",
@@ -34,39 +43,6 @@ BAD_NAME = (
 )
 LIMIT = "Services are limited to less than or equal to 50"
 EXISTS = "Service with this UniqueName already exists."
-TABLES = (
-    "services",
-    "environments",
-    "functions",
-    "assets",
-    "function_versions",
-    "asset_versions",
-    "builds",
-    "deployments",
-    "variables",
-    "logs",
-)
-
-
-def stored_sids(fake: FakeBuilds) -> set[str]:
-    """Every SID the store holds. A record a deleted parent leaves behind is out of the
-    API's reach, so only the store can show that a cascade really removed it: no
-    public name serves here."""
-    store = fake._store
-    return {record.sid for table in TABLES for record in getattr(store, table)}
-
-
-def not_found(path: str) -> str:
-    return f"The requested resource {path} was not found"
-
-
-def last_body(fake: FakeBuilds) -> dict[str, Any]:
-    body: dict[str, Any] = json.loads(fake.calls[-1].response.body)
-    return body
-
-
-def post(fake: FakeBuilds, path: str, **form: str) -> Any:
-    return raw(fake, "POST", path, data=form)
 
 
 def next_sids(fake: FakeBuilds) -> tuple[str, str]:
@@ -327,7 +303,7 @@ def test_fetch_by_sid_and_by_unique_name(fake_builds: FakeBuilds, client: Any) -
     )
 
 
-@pytest.mark.parametrize("key", [MISSING, "no-such-app", "ZS123"])
+@pytest.mark.parametrize("key", [UNKNOWN_SERVICE, "no-such-app", "ZS123"])
 def test_fetch_of_an_unknown_service_is_404(
     fake_builds: FakeBuilds, client: Any, service: Any, key: str
 ) -> None:
@@ -367,7 +343,7 @@ def test_sub_resource_paths_need_the_sid(
         ("DELETE", f"/v1/Services/my-app/{family}/{sid}", None),
     ):
         answer = raw(fake_builds, method, path, data=data)
-        assert error_of(answer) == (404, 20404, not_found(path.removeprefix("/v1"))), method
+        assert error_of(answer) == (404, 20404, not_found(path)), method
     assert state_of(fake_builds) == before
     # The same requests by SID are answered.
     assert raw(fake_builds, "GET", f"/v1/Services/{service.sid}/{family}/{sid}").ok
@@ -555,9 +531,11 @@ def test_update_of_an_unknown_service_is_404(
 ) -> None:
     before = state_of(fake_builds)
     with pytest.raises(TwilioRestException) as raised:
-        client.serverless.v1.services(MISSING).update(friendly_name="x")
+        client.serverless.v1.services(UNKNOWN_SERVICE).update(friendly_name="x")
     assert (raised.value.status, raised.value.code) == (404, 20404)
-    assert raised.value.msg == f"Unable to update record: {not_found(f'/Services/{MISSING}')}"
+    assert (
+        raised.value.msg == f"Unable to update record: {not_found(f'/Services/{UNKNOWN_SERVICE}')}"
+    )
     assert state_of(fake_builds) == before
 
 
@@ -583,7 +561,7 @@ def test_delete_of_an_unknown_service_is_404(
     fake_builds: FakeBuilds, client: Any, service: Any
 ) -> None:
     before = state_of(fake_builds)
-    for key in (MISSING, "no-such-app"):
+    for key in (UNKNOWN_SERVICE, "no-such-app"):
         with pytest.raises(TwilioRestException) as raised:
             client.serverless.v1.services(key).delete()
         assert (raised.value.status, raised.value.code) == (404, 20404)
@@ -648,7 +626,7 @@ def test_delete_cascades_to_everything_in_the_service(
 
     for name, path in paths.items():
         answer = raw(fake_builds, "GET", path)
-        assert error_of(answer) == (404, 20404, not_found(path.removeprefix("/v1"))), name
+        assert error_of(answer) == (404, 20404, not_found(path)), name
     # The environment's records are gone from the store, not just out of reach.
     with pytest.raises(NotFoundError):
         fake_builds.deploy(environment_sid)
@@ -761,7 +739,7 @@ def test_helper_refusals_raise_and_mint_nothing(
 
 def test_sub_resource_helpers_want_a_service_sid(fake_builds: FakeBuilds, service: Any) -> None:
     before = state_of(fake_builds)
-    for key in ("my-app", MISSING):
+    for key in ("my-app", UNKNOWN_SERVICE):
         with pytest.raises(NotFoundError) as raised:
             fake_builds.create_environment(key)
         assert isinstance(raised.value, LookupError)

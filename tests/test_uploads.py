@@ -5,29 +5,23 @@ Content file that create Function and Asset Versions, and every refusal."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from helpers import BASE, UPLOAD, error_of, raw, state_of, upload
+from helpers import (
+    BAD_VISIBILITY,
+    BASE,
+    UNKNOWN_ZH,
+    UPLOAD,
+    MiB,
+    error_of,
+    not_found,
+    raw,
+    unchanged,
+    upload,
+)
 
 from pytest_fakebuilds import FakeBuilds
-
-MiB = 1024 * 1024
-UNKNOWN_ZH = "ZH" + "0" * 32
-
-
-@contextmanager
-def unchanged(fake: FakeBuilds) -> Iterator[None]:
-    """Asserts that nothing a client can list changed inside the block."""
-    before = state_of(fake)
-    yield
-    assert state_of(fake) == before
-
-
-def not_found(path: str) -> str:
-    return f"The requested resource {path.removeprefix('/v1')} was not found"
 
 
 def versions_path(service_sid: str, kind: str, parent_sid: str) -> str:
@@ -205,8 +199,6 @@ def urls_host(url: str) -> str:
 
 
 # Refusals ---------------------------------------------------------------------------
-
-BAD_VISIBILITY = "Invalid Visibility: '{}' is not one of public, protected, private"
 
 REFUSALS = [
     pytest.param({"path": None}, "Missing required parameter Path in the post body", id="no-path"),

@@ -8,7 +8,17 @@ from typing import Any
 
 import pytest
 import requests
-from helpers import BASE, auth_of, error_of, raw, state_of
+from helpers import (
+    BASE,
+    UNKNOWN_ENVIRONMENT,
+    assert_same_next_sid,
+    auth_of,
+    error_of,
+    last_body,
+    raw,
+    refused,
+    state_of,
+)
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from pytest_fakebuilds import FakeBuilds, InvalidParameterError, NotFoundError
@@ -24,30 +34,15 @@ FIELDS = {
     "date_updated",
     "url",
 }
-UNKNOWN_ENVIRONMENT = "ZE" + "0" * 32
 UNKNOWN_VARIABLE = "ZV" + "0" * 32
 EXISTS = "Variable with this Key already exists."
 KEY_TOO_LONG = "Invalid Key: must be at most 128 characters"
 VALUE_TOO_LONG = "Invalid Value: must be at most 450 bytes"
 
 
-def refused(exc: TwilioRestException) -> tuple[int, int, str]:
-    return exc.status, exc.code, exc.msg
-
-
-def last_body(fake: FakeBuilds) -> dict[str, Any]:
-    body: dict[str, Any] = json.loads(fake.calls[-1].response.body)
-    return body
-
-
 @pytest.fixture
 def variables(api: Any, environment: Any) -> Any:
     return api.environments(environment.sid).variables
-
-
-@pytest.fixture
-def stage(fake_builds: FakeBuilds, service: Any) -> Any:
-    return fake_builds.create_environment(service.sid, domain_suffix="stage")
 
 
 @pytest.fixture
@@ -418,11 +413,8 @@ def test_refusal_answers_exactly_and_leaves_no_trace(fake_builds: FakeBuilds, ca
     assert error_of(answer) == (status, code, message.format(**names))
     assert state_of(fake_builds) == before
     # The SID sequence did not move either.
-    twin = FakeBuilds(seed=fake_builds.seed)
-    twin_names = world(twin)
-    assert twin_names == names
-    assert fake_builds.set_variable(names["stage"], "NEXT", "1").sid == (
-        twin.set_variable(twin_names["stage"], "NEXT", "1").sid
+    assert_same_next_sid(
+        fake_builds, world, names, lambda fake: fake.set_variable(names["stage"], "NEXT", "1").sid
     )
 
 

@@ -4,13 +4,21 @@ a Function Version's code at ``…/Content``, and the helpers that upload them."
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from helpers import BASE, error_of, raw, state_of, upload
+from helpers import (
+    BAD_VISIBILITY,
+    BASE,
+    UNKNOWN_ZH,
+    MiB,
+    error_of,
+    not_found,
+    raw,
+    unchanged,
+    upload,
+)
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from pytest_fakebuilds import (
@@ -22,21 +30,7 @@ from pytest_fakebuilds import (
     TooLargeError,
 )
 
-UNKNOWN_ZH = "ZH" + "0" * 32
 UNKNOWN_ZN = "ZN" + "0" * 32
-MiB = 1024 * 1024
-
-
-@contextmanager
-def unchanged(fake: FakeBuilds) -> Iterator[None]:
-    """Asserts that nothing a client can list changed inside the block."""
-    before = state_of(fake)
-    yield
-    assert state_of(fake) == before
-
-
-def not_found(path: str) -> str:
-    return f"The requested resource {path.removeprefix('/v1')} was not found"
 
 
 def functions_path(service_sid: str, function_sid: str) -> str:
@@ -389,14 +383,14 @@ REFUSALS = [
         "function",
         {"visibility": "secret"},
         InvalidParameterError,
-        "Invalid Visibility: 'secret' is not one of public, protected, private",
+        BAD_VISIBILITY.format("secret"),
         id="function-bad-visibility",
     ),
     pytest.param(
         "asset",
         {"visibility": "PUBLIC"},
         InvalidParameterError,
-        "Invalid Visibility: 'PUBLIC' is not one of public, protected, private",
+        BAD_VISIBILITY.format("PUBLIC"),
         id="asset-bad-visibility",
     ),
     pytest.param(
