@@ -247,7 +247,7 @@ def test_fixtures_lists_fake_builds_with_its_docstring(pytester: pytest.Pytester
     result.stdout.fnmatch_lines(
         [
             "fake_builds -- *plugin.py:*",
-            "*A fake Twilio Serverless account answering the Builds API for this test.",
+            "*A fake Twilio Serverless account answering the Serverless API for this test.",
             "*Configure*",
         ]
     )
