@@ -79,9 +79,10 @@ def visibility(value: str | None) -> Visibility:
 
 
 def version_path(value: str | None) -> str:
-    """Twilio keeps paths up to 255 characters and adds a missing leading ``/``."""
-    value = max_length("Path", required("Path", value), 255)
-    return value if value.startswith("/") else "/" + value
+    """Twilio adds a missing leading ``/`` and keeps paths up to 255 characters
+    (counted with the slash, so that what is stored is within the limit)."""
+    value = required("Path", value)
+    return max_length("Path", value if value.startswith("/") else "/" + value, 255)
 
 
 def sid(param: str, value: str, prefix: str, kind: str) -> str:
