@@ -16,7 +16,6 @@ import re
 import threading
 from typing import TYPE_CHECKING, Any
 from unittest import mock
-from urllib.parse import urlsplit
 
 import requests
 import responses
@@ -134,6 +133,7 @@ class ResponsesTransport:
         pattern = re.compile(r"https?://.*")
         for method in _METHODS:
             self.mock.add_callback(method, pattern, callback=self._answer, content_type=None)
+        self._routes = self.mock.registered()
 
     def start(self) -> None:
         self.mock.start()
@@ -144,15 +144,13 @@ class ResponsesTransport:
         self.mock.stop(allow_assert=False)
 
     def _answer(self, prepared: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        # responses keeps every request and response twice (its own call list
+        # and the route's), for as long as the mock lives; the fake's journal
+        # is ``calls``, so responses' copies go as the next request comes.
+        self.mock.calls.reset()
+        for route in self._routes:
+            route.calls.reset()
         url = prepared.url or ""
-        host = urlsplit(url).hostname or ""
-        if host_kind(host) is None:
-            raise UnmockedTwilioHostError(
-                f"pytest-fakebuilds: {prepared.method} {url} was refused: the fake serves "
-                "serverless.twilio.com, serverless-upload.twilio.com and their regional "
-                f"forms, not {host}; no request to a Twilio host leaves the machine while "
-                "a fake is active"
-            )
         body = prepared.body
         if isinstance(body, str):
             body = body.encode("utf-8")
@@ -162,5 +160,12 @@ class ResponsesTransport:
             headers=prepared.headers,
             body=body or b"",
         )
+        if host_kind(request.host) is None:
+            raise UnmockedTwilioHostError(
+                f"pytest-fakebuilds: {prepared.method} {url} was refused: the fake serves "
+                "serverless.twilio.com, serverless-upload.twilio.com and their regional "
+                f"forms, not {request.host}; no request to a Twilio host leaves the machine "
+                "while a fake is active"
+            )
         response = self.core.handle(request)
         return response.status, dict(response.headers), response.body
