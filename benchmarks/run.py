@@ -1,6 +1,6 @@
 """Run every pytest-fakebuilds benchmark and print one table.
 
-    python benchmarks/run.py           # the full run (about a minute)
+    python benchmarks/run.py           # the full run (about four minutes)
     python benchmarks/run.py --quick   # few iterations: checks that it all works
 
 Each benchmark runs in a fresh child process (this script with ``--child``),
