@@ -149,7 +149,9 @@ class ResponsesTransport:
         # is ``calls``, so responses' copies go as the next request comes.
         self.mock.calls.reset()
         for route in self._routes:
-            route.calls.reset()
+            calls = getattr(route, "calls", None)  # responses 0.25 and later
+            if calls is not None:
+                calls.reset()
         url = prepared.url or ""
         body = prepared.body
         if isinstance(body, str):
