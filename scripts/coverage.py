@@ -169,8 +169,9 @@ def render(spec: dict[str, Any] | None = None) -> str:
         "and edge forms (`serverless.<edge>.<region>.twilio.com`,",
         "`serverless-upload.<edge>.<region>.twilio.com`). The operation is",
         "twilio-oai's operationId in snake_case, which is also the name of the",
-        "fake's handler. Any other method on a listed path answers 405 (error",
-        "20004); any other path, 404 (error 20404).",
+        "fake's handler. Any other method on a listed REST path answers 405",
+        "(error 20004); any other path, and any other request on the upload",
+        "host, 404 (error 20404).",
         "",
         f"**{count} of {len(listed)} operations served** ({in_spec} in the OpenAPI "
         f"description, plus the {uploads} uploads).",
