@@ -71,7 +71,6 @@ ASSETS: Kind[Asset, AssetVersion] = Kind(
     lambda store: store.assets,
     lambda store: store.asset_versions,
 )
-AnyKind = Kind[Function, FunctionVersion] | Kind[Asset, AssetVersion]
 
 
 def register(router: Router[Backend]) -> None:
