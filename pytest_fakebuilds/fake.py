@@ -29,7 +29,7 @@ from .core.records import (
     Service,
     Variable,
 )
-from .core.routing import Call, Core
+from .core.routing import DEFAULT_JOURNAL_SIZE, Call, Core
 from .core.sids import SidMinter
 from .core.store import Store
 from .core.wire import Request, Response
@@ -81,6 +81,8 @@ class FakeBuilds:
     :param uppercase_build_visibility: render ``visibility`` of versions
         embedded in builds as ``PUBLIC`` (as the OpenAPI examples show) rather
         than ``public`` (as Twilio's own tooling reads it).
+    :param journal_size: how many calls :attr:`calls` keeps, the newest
+        (10,000 by default; ``None`` keeps every one).
     """
 
     def __init__(
@@ -94,16 +96,31 @@ class FakeBuilds:
         default_runtime: str | None = None,
         default_dependencies: str | Iterable[tuple[str, str]] | None = None,
         uppercase_build_visibility: bool = False,
+        journal_size: int | None = DEFAULT_JOURNAL_SIZE,
     ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise TypeError(f"seed must be an int, got {seed!r}")
+        if journal_size is not None and (
+            isinstance(journal_size, bool) or not isinstance(journal_size, int) or journal_size < 0
+        ):
+            raise ValueError(
+                f"journal_size must be a non-negative int or None, got {journal_size!r}"
+            )
         self.seed = seed
         self.strict = strict
         settings = Settings(uppercase_build_visibility=uppercase_build_visibility)
         if default_runtime is not None:
+            if default_runtime not in builds.RUNTIMES:
+                raise ValueError(
+                    f"default_runtime must be one of {', '.join(builds.RUNTIMES)}, "
+                    f"got {default_runtime!r}"
+                )
             settings.default_runtime = default_runtime
         if default_dependencies is not None:
-            settings.default_dependencies = _dependencies(default_dependencies)
+            try:
+                settings.default_dependencies = _dependencies(default_dependencies)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"default_dependencies: {exc}") from None
         self._settings = settings
         self.build_duration = to_timedelta(build_duration)
         self._clock = clock_module.make_clock(to_utc(start), freeze=freeze)
@@ -111,7 +128,9 @@ class FakeBuilds:
         self._backend = Backend(
             self._store, self._clock, SidMinter(seed), settings, domains=SidMinter(seed + 2)
         )
-        self._core = Core(build_router(), self._backend, SidMinter(seed + 1))
+        self._core = Core(
+            build_router(), self._backend, SidMinter(seed + 1), journal_size=journal_size
+        )
         self._transport: ResponsesTransport | None = None
 
     # Credentials ----------------------------------------------------------------
@@ -372,8 +391,19 @@ class FakeBuilds:
 
     @property
     def calls(self) -> list[Call]:
-        """Every request the fake answered, with its response, oldest first."""
+        """The requests the fake answered, with their responses, oldest first:
+        the newest ``journal_size`` of them (10,000 unless configured)."""
         return list(self._core.calls)
+
+    @property
+    def journal_size(self) -> int | None:
+        """How many calls :attr:`calls` keeps; ``None`` keeps all."""
+        return self._core.calls.maxlen
+
+    @property
+    def calls_dropped(self) -> int:
+        """How many calls the journal no longer holds because it was full."""
+        return self._core.calls_seen - len(self._core.calls)
 
     def handle(self, request: Request) -> Response:
         """Answer one request to the serverless host, as any transport would."""

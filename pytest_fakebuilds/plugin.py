@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 MARKER = (
     "fake_builds(**settings): configure this test's fake_builds fixture (and request it): "
     "seed, build_duration, start, freeze, strict, default_runtime, default_dependencies, "
-    "uppercase_build_visibility"
+    "uppercase_build_visibility, journal_size"
 )
 
 

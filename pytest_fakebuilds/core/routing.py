@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, Literal, Protocol, TypeVar
@@ -27,6 +28,8 @@ Host = Literal["api", "upload"]
 SERVERLESS_HOST = re.compile(r"^serverless(?:\.[a-z0-9-]+){0,2}\.twilio\.com$")
 UPLOAD_HOST = re.compile(r"^serverless-upload(?:\.[a-z0-9-]+){0,2}\.twilio\.com$")
 PUBLIC_BASE_URL = "https://serverless.twilio.com"
+# How many calls a fake's journal keeps unless told otherwise.
+DEFAULT_JOURNAL_SIZE = 10_000
 
 
 class Authenticator(Protocol):
@@ -146,7 +149,13 @@ def rest_base_url(host: str) -> str:
 class Core(Generic[S]):
     """Answers any request to the serverless hosts; never raises."""
 
-    def __init__(self, router: Router[S], backend: S, request_ids: SidMinter) -> None:
+    def __init__(
+        self,
+        router: Router[S],
+        backend: S,
+        request_ids: SidMinter,
+        journal_size: int | None = DEFAULT_JOURNAL_SIZE,
+    ) -> None:
         self.router = router
         self.backend = backend
         # A stream of its own, so that how many requests a test makes never
@@ -154,7 +163,10 @@ class Core(Generic[S]):
         self._request_ids = request_ids
         self._lock = threading.Lock()
         self.internal_errors: list[BaseException] = []
-        self.calls: list[Call] = []
+        # The journal keeps the newest ``journal_size`` calls (all, when None):
+        # a long run must not hold every request it ever made.
+        self.calls: deque[Call] = deque(maxlen=journal_size)
+        self.calls_seen = 0
         self._good_auth: set[str] = set()
 
     def handle(self, request: Request) -> Response:
@@ -171,6 +183,7 @@ class Core(Generic[S]):
                 },
             )
             self.calls.append(Call(request, response))
+            self.calls_seen += 1
         return response
 
     def _authenticated(self, request: Request) -> bool:
