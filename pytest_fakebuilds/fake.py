@@ -49,7 +49,7 @@ from .serverless.backend import Backend, Settings
 if TYPE_CHECKING:
     from twilio.rest import Client
 
-    from .transport import ResponsesTransport
+    from .transport import Interception
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -131,7 +131,7 @@ class FakeBuilds:
         self._core = Core(
             build_router(), self._backend, SidMinter(seed + 1), journal_size=journal_size
         )
-        self._transport: ResponsesTransport | None = None
+        self._transport: Interception | None = None
 
     # Credentials ----------------------------------------------------------------
 
@@ -419,9 +419,9 @@ class FakeBuilds:
         """Start intercepting (and freezing time, unless ``freeze=False``)."""
         if self._transport is not None:
             raise RuntimeError("this FakeBuilds is already started")
-        from .transport import ResponsesTransport
+        from .transport import Interception
 
-        transport = ResponsesTransport(self._core, strict=self.strict)
+        transport = Interception(self._core, self.strict, self._knows)
         self._clock.activate()
         try:
             transport.start()
@@ -440,6 +440,9 @@ class FakeBuilds:
             finally:
                 self._clock.deactivate()
         self.check()
+
+    def _knows(self, username: str) -> bool:
+        return username == self._backend.account_sid or username in self._store.api_keys
 
     def check(self) -> None:
         """Raise :class:`FakeInternalError` if the fake answered any request with a 500."""

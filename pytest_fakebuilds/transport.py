@@ -1,19 +1,33 @@
-"""The ``responses`` adapter around the dispatch core.
+"""How requests reach the active fakes, and how nothing else reaches Twilio.
 
-Why not a plain ``RequestsMock`` on ``HTTPAdapter.send``: a test's own
-``@responses.activate`` or ``RequestsMock`` started after the fake would sit
-on top of it and refuse every Twilio call it has no stub for. Instead,
-while a fake is active, ``Session.get_adapter`` hands Twilio URLs to a
-dedicated adapter class whose own ``send`` the fake's private
-``RequestsMock`` patches. Twilio traffic never reaches the test's mocks, the
-test's traffic never reaches the fake, and neither depends on which was
-started first.
+One process-wide :class:`_Interception` owns every global patch the fakes
+need, installs them when the first fake starts and removes them when the
+last one stops, whatever the order in which fakes start and stop:
+
+- ``Session.get_adapter`` hands Twilio URLs to a dedicated adapter class,
+  whose ``send`` one private ``RequestsMock`` patches. A test's own
+  ``@responses.activate`` or ``RequestsMock``, started before or after, sits
+  on ``HTTPAdapter.send`` and never sees Twilio traffic; the fake never sees
+  the test's.
+- ``socket.getaddrinfo`` and friends refuse every ``*.twilio.com`` name, so
+  a library that does not go through ``requests`` (``urllib``, ``aiohttp``,
+  ``http.client``) fails at once instead of reaching Twilio; in strict mode
+  ``socket.connect`` refuses every address that is not loopback.
+
+While several fakes are active, a request goes to the fake whose
+credentials it carries (its Account SID, or one of its API keys), as two
+real Twilio accounts would answer their own clients; a request with other
+credentials goes to the newest fake, which refuses it with 401.
 """
 
 from __future__ import annotations
 
 import re
+import socket
+import sys
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 
@@ -38,7 +52,8 @@ class UnmockedTwilioHostError(FakeBuildsError, requests.exceptions.ConnectionErr
     """A request went to a Twilio host the fake does not serve.
 
     Refused rather than passed through, so that no test reaches a real
-    Twilio account by accident.
+    Twilio account by accident. It is an ``OSError`` too, so libraries that
+    meet it at the socket level report it as their own connection error.
     """
 
 
@@ -46,65 +61,186 @@ class NetworkBlockedError(FakeBuildsError, requests.exceptions.ConnectionError):
     """Strict mode: a request to a non-Twilio host was about to use the network."""
 
 
+@dataclass(eq=False)
+class Interception:
+    """One active fake, as the interception sees it."""
+
+    core: Core[Any]
+    strict: bool
+    knows: Callable[[str], bool]  # is this Basic-auth user name one of the fake's?
+
+    def start(self) -> None:
+        _INTERCEPTION.push(self)
+
+    def stop(self) -> None:
+        _INTERCEPTION.pop(self)
+
+
 class _TwilioAdapter(HTTPAdapter):
     def send(self, *args: Any, **kwargs: Any) -> requests.Response:  # pragma: no cover
-        # Only ever called while a fake's RequestsMock has replaced it.
+        # Only ever called while the interception's RequestsMock has replaced it.
         raise FakeBuildsError("pytest-fakebuilds: Twilio adapter used with no fake active")
 
 
-class _Routing:
-    """Process-wide hooks shared by every active fake; the newest answers."""
+class _Interception:
+    """The process-wide patches, and the active fakes they answer for."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._transports: list[ResponsesTransport] = []
-        self._adapter_patch: Any = None
+        self._lock = threading.RLock()
+        self._active: list[Interception] = []
+        self._patches: list[Any] = []
         self._strict_patches: list[Any] = []
         self._adapter = _TwilioAdapter()
         self._previous_get_adapter: Any = requests.Session.get_adapter
+        self._mock: responses.RequestsMock | None = None
+        self._routes: list[Any] = []
 
-    def top(self) -> ResponsesTransport | None:
-        transports = self._transports
-        return transports[-1] if transports else None
+    @property
+    def active(self) -> bool:
+        return bool(self._active)
 
-    def push(self, transport: ResponsesTransport) -> None:
+    @property
+    def strict(self) -> bool:
+        return any(entry.strict for entry in self._active)
+
+    def push(self, entry: Interception) -> None:
         with self._lock:
-            if self._adapter_patch is None:
-                # Whatever was there (another mocking library's hook, say)
-                # keeps answering everything that is not Twilio's.
-                self._previous_get_adapter = requests.Session.get_adapter
-                self._adapter_patch = mock.patch.object(
-                    requests.Session, "get_adapter", _get_adapter
-                )
-                self._adapter_patch.start()
-            self._transports.append(transport)
-            if transport.strict and not self._strict_patches:
-                for name in ("get_connection_with_tls_context", "get_connection"):
-                    if hasattr(HTTPAdapter, name):
-                        patcher = mock.patch.object(HTTPAdapter, name, _blocked)
-                        patcher.start()
-                        self._strict_patches.append(patcher)
+            if not self._active:
+                self._install()
+            self._active.append(entry)
+            if entry.strict and not self._strict_patches:
+                self._install_strict()
 
-    def pop(self, transport: ResponsesTransport) -> None:
+    def pop(self, entry: Interception) -> None:
         with self._lock:
-            if transport not in self._transports:
+            if entry not in self._active:
                 return
-            self._transports.remove(transport)
-            if not any(t.strict for t in self._transports):
+            self._active.remove(entry)
+            if not self.strict:
                 while self._strict_patches:
                     self._strict_patches.pop().stop()
-            if not self._transports and self._adapter_patch is not None:
-                self._adapter_patch.stop()
-                self._adapter_patch = None
+            if not self._active:
+                self._uninstall()
+
+    def answering(self, request: Request) -> Core[Any]:
+        """The core of the fake a request is for: its credentials' owner, else the newest."""
+        active = self._active
+        if len(active) > 1:
+            credentials = request.basic_auth()
+            if credentials is not None:
+                for entry in reversed(active):
+                    if entry.knows(credentials[0]):
+                        return entry.core
+        return active[-1].core
+
+    # Installing and removing, always as a whole -----------------------------------
+
+    def _install(self) -> None:
+        # Whatever hook was there (another mocking library's, say) keeps
+        # answering everything that is not Twilio's.
+        self._previous_get_adapter = requests.Session.get_adapter
+        mocker = responses.RequestsMock(
+            assert_all_requests_are_fired=False, target=f"{__name__}._TwilioAdapter.send"
+        )
+        pattern = re.compile(r"https?://.*")
+        for method in _METHODS:
+            mocker.add_callback(method, pattern, callback=_answer, content_type=None)
+        self._routes = mocker.registered()
+        patches: list[Any] = [
+            mock.patch.object(requests.Session, "get_adapter", _get_adapter),
+            mock.patch.object(socket, "getaddrinfo", _guarded_getaddrinfo),
+            mock.patch.object(socket, "gethostbyname", _guarded_gethostbyname),
+            mock.patch.object(socket, "gethostbyname_ex", _guarded_gethostbyname_ex),
+        ]
+        started: list[Any] = []
+        try:
+            mocker.start()
+            self._mock = mocker
+            for patcher in patches:
+                patcher.start()
+                started.append(patcher)
+        except BaseException:
+            for patcher in reversed(started):
+                patcher.stop()
+            if self._mock is not None:
+                self._mock.stop(allow_assert=False)
+                self._mock = None
+            raise
+        self._patches = started
+
+    def _uninstall(self) -> None:
+        while self._strict_patches:
+            self._strict_patches.pop().stop()
+        while self._patches:
+            self._patches.pop().stop()
+        if self._mock is not None:
+            self._mock.stop(allow_assert=False)
+            self._mock = None
+        self._routes = []
+
+    def _install_strict(self) -> None:
+        targets: list[tuple[Any, str, Any]] = [(socket.socket, "connect", _guarded_connect)]
+        targets.append((socket.socket, "connect_ex", _guarded_connect_ex))
+        # requests first asks its adapter for a connection: refusing there
+        # names the request itself, before any socket exists.
+        for name in ("get_connection_with_tls_context", "get_connection"):
+            if hasattr(HTTPAdapter, name):
+                targets.append((HTTPAdapter, name, _blocked))
+        for owner, name, replacement in targets:
+            patcher = mock.patch.object(owner, name, replacement)
+            patcher.start()
+            self._strict_patches.append(patcher)
+
+    def forget_calls(self) -> None:
+        # responses keeps every request and response twice (its own call
+        # list and the route's), for as long as the mock lives; the fakes'
+        # journals are theirs, so responses' copies go as the next request comes.
+        mocker = self._mock
+        if mocker is None:
+            return
+        mocker.calls.reset()
+        for route in self._routes:
+            calls = getattr(route, "calls", None)  # responses 0.25 and later
+            if calls is not None:
+                calls.reset()
+
+
+_INTERCEPTION = _Interception()
+
+
+def _answer(prepared: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+    _INTERCEPTION.forget_calls()
+    url = prepared.url or ""
+    body = prepared.body
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    request = Request(
+        method=prepared.method or "GET",
+        url=url,
+        headers=prepared.headers,
+        body=body or b"",
+    )
+    if host_kind(request.host) is None:
+        raise UnmockedTwilioHostError(
+            f"pytest-fakebuilds: {prepared.method} {url} was refused: the fake serves "
+            "serverless.twilio.com, serverless-upload.twilio.com and their regional "
+            f"forms, not {request.host}; no request to a Twilio host leaves the machine "
+            "while a fake is active"
+        )
+    with _INTERCEPTION._lock:
+        if not _INTERCEPTION.active:  # the last fake stopped while this was on its way
+            raise UnmockedTwilioHostError(f"pytest-fakebuilds: {url}: no fake is active")
+        core = _INTERCEPTION.answering(request)
+    response = core.handle(request)
+    return response.status, dict(response.headers), response.body
 
 
 def _get_adapter(session: requests.Session, url: str) -> Any:
     # Called for every request any Session sends while a fake is active.
-    if _ROUTING.top() is not None:
-        found = _URL_HOST.match(url)
-        if found is not None and _TWILIO_HOST.search(found.group(1).lower()):
-            return _ROUTING._adapter
-    return _ROUTING._previous_get_adapter(session, url)
+    found = _URL_HOST.match(url)
+    if found is not None and _TWILIO_HOST.search(found.group(1).lower()):
+        return _INTERCEPTION._adapter
+    return _INTERCEPTION._previous_get_adapter(session, url)
 
 
 def _blocked(adapter: HTTPAdapter, target: Any, *args: Any, **kw: Any) -> Any:
@@ -117,57 +253,109 @@ def _blocked(adapter: HTTPAdapter, target: Any, *args: Any, **kw: Any) -> Any:
     )
 
 
-_ROUTING = _Routing()
+# The socket-level guard ---------------------------------------------------------
+
+_real_getaddrinfo = socket.getaddrinfo
+_real_gethostbyname = socket.gethostbyname
+_real_gethostbyname_ex = socket.gethostbyname_ex
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+# Modules that only carry a call down to the socket: the library call a
+# refusal names is the outermost frame of the first package above them.
+_PLUMBING = (
+    "socket",
+    "ssl",
+    "selectors",
+    "threading",
+    "concurrent",
+    "asyncio",
+    "http",
+    "urllib3",
+    "aiohttp.connector",
+    "aiohttp.resolver",
+    "aiohappyeyeballs",
+    "pytest_fakebuilds.transport",
+)
 
 
-class ResponsesTransport:
-    """Owns the fake's private ``RequestsMock`` and adapts requests to the core."""
+def _is_twilio_name(host: object) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    return isinstance(host, str) and _TWILIO_HOST.search(host.lower()) is not None
 
-    def __init__(self, core: Core[Any], *, strict: bool) -> None:
-        self.core = core
-        self.strict = strict
-        self.mock = responses.RequestsMock(
-            assert_all_requests_are_fired=False,
-            target=f"{__name__}._TwilioAdapter.send",
-        )
-        pattern = re.compile(r"https?://.*")
-        for method in _METHODS:
-            self.mock.add_callback(method, pattern, callback=self._answer, content_type=None)
-        self._routes = self.mock.registered()
 
-    def start(self) -> None:
-        self.mock.start()
-        _ROUTING.push(self)
+def _library_call() -> str:
+    """The library call that led here, e.g. ``urllib.request.urlopen``."""
+    frame = sys._getframe(2)
+    package: str | None = None
+    outermost: str | None = None
+    while frame is not None:
+        name = frame.f_globals.get("__name__") or "?"
+        plumbing = any(name == p or name.startswith(p + ".") for p in _PLUMBING)
+        if package is None:
+            if not plumbing:
+                package = name.split(".")[0]
+                outermost = f"{name}.{frame.f_code.co_name}"
+        elif name.split(".")[0] == package:
+            outermost = f"{name}.{frame.f_code.co_name}"
+        elif not plumbing:
+            break
+        frame = frame.f_back  # type: ignore[assignment]
+    return outermost or "a call in a worker thread (an asynchronous name lookup)"
 
-    def stop(self) -> None:
-        _ROUTING.pop(self)
-        self.mock.stop(allow_assert=False)
 
-    def _answer(self, prepared: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
-        # responses keeps every request and response twice (its own call list
-        # and the route's), for as long as the mock lives; the fake's journal
-        # is ``calls``, so responses' copies go as the next request comes.
-        self.mock.calls.reset()
-        for route in self._routes:
-            calls = getattr(route, "calls", None)  # responses 0.25 and later
-            if calls is not None:
-                calls.reset()
-        url = prepared.url or ""
-        body = prepared.body
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        request = Request(
-            method=prepared.method or "GET",
-            url=url,
-            headers=prepared.headers,
-            body=body or b"",
-        )
-        if host_kind(request.host) is None:
-            raise UnmockedTwilioHostError(
-                f"pytest-fakebuilds: {prepared.method} {url} was refused: the fake serves "
-                "serverless.twilio.com, serverless-upload.twilio.com and their regional "
-                f"forms, not {request.host}; no request to a Twilio host leaves the machine "
-                "while a fake is active"
-            )
-        response = self.core.handle(request)
-        return response.status, dict(response.headers), response.body
+def _refuse_name(host: object) -> UnmockedTwilioHostError:
+    return UnmockedTwilioHostError(
+        f"pytest-fakebuilds: {_library_call()} tried to look up {host!s} while a fake is "
+        "active; only requests (and the twilio client on it) reach the fake, and no "
+        "connection to a Twilio host leaves the machine"
+    )
+
+
+def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    if _is_twilio_name(host):
+        raise _refuse_name(host)
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+def _guarded_gethostbyname(host: str) -> str:
+    if _is_twilio_name(host):
+        raise _refuse_name(host)
+    return _real_gethostbyname(host)
+
+
+def _guarded_gethostbyname_ex(host: str) -> tuple[str, list[str], list[str]]:
+    if _is_twilio_name(host):
+        raise _refuse_name(host)
+    return _real_gethostbyname_ex(host)
+
+
+def _is_loopback(sock: socket.socket, address: Any) -> bool:
+    if sock.family == getattr(socket, "AF_UNIX", None):
+        return True
+    host = address[0] if isinstance(address, tuple) and address else address
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    if not isinstance(host, str):
+        return False
+    return host == "localhost" or host.startswith("127.") or host in ("::1", "0:0:0:0:0:0:0:1")
+
+
+def _refuse_connect(address: Any) -> NetworkBlockedError:
+    return NetworkBlockedError(
+        f"pytest-fakebuilds strict mode: {_library_call()} tried to connect to {address!r}; "
+        "only loopback connections are allowed while a strict fake is active"
+    )
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> None:
+    if not _is_loopback(self, address):
+        raise _refuse_connect(address)
+    _real_connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
+    if not _is_loopback(self, address):
+        raise _refuse_connect(address)
+    return _real_connect_ex(self, address)
