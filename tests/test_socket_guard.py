@@ -43,7 +43,7 @@ def test_urllib_is_refused_naming_its_call(fake_builds: FakeBuilds) -> None:
 
 def test_http_client_is_refused(fake_builds: FakeBuilds) -> None:
     connection = http.client.HTTPSConnection("serverless.twilio.com", timeout=5)
-    with pytest.raises(UnmockedTwilioHostError, match="tried to look up serverless.twilio.com"):
+    with pytest.raises(UnmockedTwilioHostError, match=r"tried to look up serverless\.twilio\.com"):
         connection.request("GET", "/v1/Services")
 
 
