@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -83,6 +85,9 @@ class FakeBuilds:
         than ``public`` (as Twilio's own tooling reads it).
     :param journal_size: how many calls :attr:`calls` keeps, the newest
         (10,000 by default; ``None`` keeps every one).
+    :param all_threads: with ``freeze``, every thread sees the fake's clock
+        and sleeps on it; by default only the thread that started the fake
+        does, and the threads that enter :meth:`follow_clock`.
     """
 
     def __init__(
@@ -97,6 +102,7 @@ class FakeBuilds:
         default_dependencies: str | Iterable[tuple[str, str]] | None = None,
         uppercase_build_visibility: bool = False,
         journal_size: int | None = DEFAULT_JOURNAL_SIZE,
+        all_threads: bool = False,
     ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise TypeError(f"seed must be an int, got {seed!r}")
@@ -123,7 +129,7 @@ class FakeBuilds:
                 raise ValueError(f"default_dependencies: {exc}") from None
         self._settings = settings
         self.build_duration = to_timedelta(build_duration)
-        self._clock = clock_module.make_clock(to_utc(start), freeze=freeze)
+        self._clock = clock_module.make_clock(to_utc(start), freeze=freeze, all_threads=all_threads)
         self._store = Store()
         self._backend = Backend(
             self._store, self._clock, SidMinter(seed), settings, domains=SidMinter(seed + 2)
@@ -192,6 +198,26 @@ class FakeBuilds:
     def now(self) -> datetime:
         """The fake's current time, timezone-aware UTC."""
         return self._clock.now()
+
+    @contextmanager
+    def follow_clock(self) -> Iterator[None]:
+        """Within this block, the calling thread sees the fake's clock too.
+
+        Only the thread that started the fake sees frozen time and sleeps on
+        the fake's clock; code in a worker thread (a ``ThreadPoolExecutor``
+        task, say) keeps real time unless it runs inside this block. Nothing
+        changes for a fake made with ``freeze=False``.
+        """
+        clock = self._clock
+        if not isinstance(clock, clock_module.FrozenClock):
+            yield
+            return
+        ident = threading.get_ident()
+        clock.follow(ident)
+        try:
+            yield
+        finally:
+            clock.unfollow(ident)
 
     def advance(self, delta: timedelta | float) -> datetime:
         """Move the clock forward by ``delta`` (a timedelta or seconds); returns :meth:`now`."""

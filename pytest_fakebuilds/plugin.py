@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 MARKER = (
     "fake_builds(**settings): configure this test's fake_builds fixture (and request it): "
     "seed, build_duration, start, freeze, strict, default_runtime, default_dependencies, "
-    "uppercase_build_visibility, journal_size"
+    "uppercase_build_visibility, journal_size, all_threads"
 )
 
 
@@ -33,17 +33,37 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="base seed mixed with each test's node id into its fake's seed "
         "(default: ini fakebuilds_seed, else 0)",
     )
+    # Each setting is a pair of flags sharing one destination: None (neither
+    # given) defers to the ini key; given, the last of the pair wins over it.
     group.addoption(
         "--fakebuilds-strict",
         action="store_true",
+        dest="fakebuilds_strict",
         default=None,
-        help="while a fake is active, also block real network access to non-Twilio hosts",
+        help="while a fake is active, also block real network access to non-Twilio hosts "
+        "(default: ini fakebuilds_strict, else off)",
+    )
+    group.addoption(
+        "--fakebuilds-no-strict",
+        action="store_false",
+        dest="fakebuilds_strict",
+        default=None,
+        help="turn strict mode off, whatever ini fakebuilds_strict says",
+    )
+    group.addoption(
+        "--fakebuilds-freeze",
+        action="store_true",
+        dest="fakebuilds_freeze",
+        default=None,
+        help="freeze global time at the fake's clock, whatever ini fakebuilds_freeze_time says",
     )
     group.addoption(
         "--fakebuilds-no-freeze",
-        action="store_true",
+        action="store_false",
+        dest="fakebuilds_freeze",
         default=None,
-        help="do not freeze global time; fakes keep their own clock (for time-machine suites)",
+        help="do not freeze global time; fakes keep their own clock (for time-machine suites) "
+        "(default: ini fakebuilds_freeze_time, else freeze)",
     )
     parser.addini("fakebuilds_seed", "base seed for fake_builds (an integer)", default="0")
     parser.addini("fakebuilds_strict", "block real network access to non-Twilio hosts", type="bool")
@@ -118,6 +138,15 @@ def build_duration(config: pytest.Config) -> float:
     return seconds
 
 
+def flag(config: pytest.Config, option: str, ini: str) -> bool:
+    """A setting with a command-line pair and an ini key: the command line wins
+    either way; neither flag given, the ini key (or its default) decides."""
+    value = config.getoption(option)
+    if value is not None:
+        return bool(value)
+    return bool(config.getini(ini))
+
+
 def derive_seed(base: int, nodeid: str) -> int:
     """A test's seed: stable across runs, orderings and xdist workers."""
     digest = hashlib.sha256(f"{base}\0{nodeid}".encode()).digest()
@@ -129,9 +158,8 @@ def settings_for(request: pytest.FixtureRequest) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "seed": derive_seed(base_seed(config), request.node.nodeid),
         "build_duration": build_duration(config),
-        "strict": bool(config.getoption("fakebuilds_strict") or config.getini("fakebuilds_strict")),
-        "freeze": not config.getoption("fakebuilds_no_freeze")
-        and bool(config.getini("fakebuilds_freeze_time")),
+        "strict": flag(config, "fakebuilds_strict", "fakebuilds_strict"),
+        "freeze": flag(config, "fakebuilds_freeze", "fakebuilds_freeze_time"),
     }
     # Outer markers (module, class) first, so the closest one wins.
     for marker in reversed(list(request.node.iter_markers("fake_builds"))):

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from importlib import import_module
+from threading import get_ident
 from types import ModuleType
 from typing import Any
 
@@ -40,10 +41,11 @@ _SCAN_SKIP: tuple[str, ...] = (
     "xdist",
     "freezegun",
 )
-# Callers that keep real time and real sleep while a fake is active. As in
-# freezegun, a call is real when any of its five nearest frames belongs here
-# (so code run by threading keeps real time); freezegun's configurable
-# default ignore list is added at first use.
+# Callers that keep real time and real sleep while a fake is active, in the
+# threads that follow its clock. As in freezegun, a call is real when any of
+# its five nearest frames belongs to one of these modules (whole dotted
+# components); freezegun's configurable default ignore list is added, read
+# again at every activation.
 _BASE_IGNORE: tuple[str, ...] = ("execnet",)
 
 _real_sleep = time.sleep
@@ -101,19 +103,59 @@ class ManualClock:
 
 
 class FrozenClock(ManualClock):
-    """A ManualClock that global time and ``time.sleep`` follow while active."""
+    """A ManualClock that global time and ``time.sleep`` follow while active,
+    in the thread that activated it and the threads that follow it.
+
+    Other threads keep real time and really sleep: a worker thread's timeout
+    or back-off behaves as in production, and a predictable rule beats
+    guessing from the call stack which code "belongs" to the test.
+    """
 
     freezes_global_time = True
 
+    def __init__(self, start: datetime, *, all_threads: bool = False) -> None:
+        super().__init__(start)
+        self.all_threads = all_threads
+        # Thread idents that follow this clock, with how many times each
+        # entered (a thread may follow from nested scopes).
+        self._threads: dict[int, int] = {}
+
+    def follows(self, ident: int) -> bool:
+        return self.all_threads or ident in self._threads
+
+    def follow(self, ident: int) -> None:
+        with self._lock:
+            self._threads[ident] = self._threads.get(ident, 0) + 1
+
+    def unfollow(self, ident: int) -> None:
+        with self._lock:
+            count = self._threads.get(ident, 0) - 1
+            if count > 0:
+                self._threads[ident] = count
+            else:
+                self._threads.pop(ident, None)
+
     def activate(self) -> None:
+        self.follow(threading.get_ident())
         _GLOBAL.push(self)
 
     def deactivate(self) -> None:
         _GLOBAL.pop(self)
+        with self._lock:
+            self._threads.clear()
+
+    def __call__(self) -> datetime:
+        # freezegun's fakes (datetime.now(), date.today(), time.gmtime()...)
+        # ask the factory on top of its stack; it answers for the calling
+        # thread: the newest clock that thread follows, or real time.
+        clock = _GLOBAL.clock_for_this_thread()
+        if clock is None:
+            return _GLOBAL.real_utcnow()
+        return clock._now.replace(tzinfo=None)
 
 
 def _fake_sleep(seconds: float) -> None:
-    clock = _GLOBAL.top()
+    clock = _GLOBAL.clock_for_this_thread()
     if clock is None or _ignored_caller():
         _real_sleep(seconds)
         return
@@ -142,26 +184,37 @@ def _fast_fake(api: Any, name: str) -> Callable[[], Any]:
         top = factories[-1]
         if top.__class__ is not FrozenClock:
             return slow()
-        if _ignored_caller():
+        clock = top if top.follows(get_ident()) else _GLOBAL.clock_for_this_thread()
+        if clock is None or _ignored_caller():
             return real()
-        stamp: float = top._timestamp
+        stamp: float = clock._timestamp
         return int(stamp * 1_000_000_000) if nanoseconds else stamp
 
     fake.__name__ = fake.__qualname__ = f"fake_{name}"
     return fake
 
 
-def _ignored_caller() -> bool:
+def _ignored_caller(depth: int = 2) -> bool:
     # Frame 0 is this function, 1 the fake, 2 its caller: as freezegun does,
-    # a call is real when any of the five nearest callers is ignored.
-    frame = sys._getframe(2)
+    # a call is real when any of the five nearest callers is ignored; unlike
+    # freezegun, an entry matches whole dotted components ("gi" ignores
+    # "gi.repository", never "github_deploy").
+    frame = sys._getframe(depth)
     memo = _GLOBAL.ignored_names
+    starters = _THREAD_STARTERS
     for _ in range(5):
+        while frame.f_code in starters:
+            # The frames that merely start a thread never count: code a thread
+            # runs is judged by the thread rule, not by how shallow it is.
+            back = frame.f_back
+            if back is None:
+                return False
+            frame = back
         name = frame.f_globals.get("__name__")
         if name:
             hit = memo.get(name)
             if hit is None:
-                hit = memo[name] = isinstance(name, str) and name.startswith(_GLOBAL.ignore)
+                hit = memo[name] = isinstance(name, str) and _is_ignored(name, _GLOBAL.ignore)
             if hit:
                 return True
         back = frame.f_back
@@ -169,6 +222,55 @@ def _ignored_caller() -> bool:
             return False
         frame = back
     return False
+
+
+def _should_use_real_time() -> bool:
+    # Frame 0 is this function, 1 freezegun's fake, 2 its caller.
+    api = _GLOBAL._api
+    factories = api.freeze_factories
+    if not factories:
+        return True
+    if factories[-1].__class__ is FrozenClock:
+        return _GLOBAL.clock_for_this_thread() is None or _ignored_caller(3)
+    # A freeze_time of the test's own governs, by freezegun's own rule.
+    ignore = api.ignore_lists[-1] if api.ignore_lists else ()
+    if not ignore:
+        return False
+    frame = sys._getframe(2)
+    for _ in range(api.call_stack_inspection_limit):
+        name = frame.f_globals.get("__name__")
+        if name and name.startswith(ignore):
+            return True
+        back = frame.f_back
+        if back is None:
+            break
+        frame = back
+    return False
+
+
+def _thread_starters() -> frozenset[Any]:
+    import concurrent.futures.thread as pool
+
+    codes = [
+        threading.Thread.run,
+        threading.Thread._bootstrap,  # type: ignore[attr-defined]
+        threading.Thread._bootstrap_inner,  # type: ignore[attr-defined]
+        pool._worker,
+        pool._WorkItem.run,
+    ]
+    return frozenset(code.__code__ for code in codes)
+
+
+_THREAD_STARTERS = _thread_starters()
+
+
+def _is_ignored(name: str, entries: tuple[str, ...]) -> bool:
+    return any(name == entry or name.startswith(entry + ".") for entry in entries)
+
+
+def _normalised(entries: Any) -> tuple[str, ...]:
+    # freezegun's list has entries such as "_pytest.runner." meant as prefixes.
+    return tuple(dict.fromkeys(str(entry).rstrip(".") for entry in entries if entry))
 
 
 def _real_loop_time(loop: object) -> float:
@@ -192,6 +294,7 @@ class _GlobalPatch:
         self.ignored_names: dict[str, bool] = {}
         self._loop_time: tuple[Any, Any] | None = None
         self.real_monotonic: Callable[[], float] = time.monotonic
+        self._should_use_real_time: Callable[[], bool] = bool
         self._api: Any = None
         self._snapshot: dict[str, Any] = {}
 
@@ -199,10 +302,22 @@ class _GlobalPatch:
         clocks = self._clocks
         return clocks[-1] if clocks else None
 
+    def clock_for_this_thread(self) -> FrozenClock | None:
+        """The newest active clock the calling thread follows, if any."""
+        ident = get_ident()
+        for clock in reversed(self._clocks):
+            if clock.follows(ident):
+                return clock
+        return None
+
+    def real_utcnow(self) -> datetime:
+        return self._api.real_datetime.now(timezone.utc).replace(tzinfo=None)  # type: ignore[no-any-return]
+
     def push(self, clock: FrozenClock) -> None:
         with self._lock:
             if self._api is None:
                 self._prepare(import_module("freezegun.api"))
+            self._read_ignore_list()
             # The stacks of the module whose fakes were installed, even if
             # freezegun has since been re-imported (pytester drops modules).
             # They are typed for freezegun's own factories; ours is any
@@ -238,11 +353,7 @@ class _GlobalPatch:
     def _prepare(self, api: Any) -> None:
         import datetime as datetime_module
 
-        from freezegun import config
-
         self._api = api
-        self.ignore = tuple(config.settings.default_ignore_list) + _BASE_IGNORE
-        self.ignored_names = {}
         self.real_monotonic = api.real_monotonic
 
         pairs: list[tuple[Any, str, Any, Any]] = [
@@ -263,12 +374,26 @@ class _GlobalPatch:
         self._reals = {id(fake): real for _, _, real, fake in pairs}
         self._fakes = {id(real): fake for _, _, real, fake in pairs}
 
+    def _read_ignore_list(self) -> None:
+        # Read at every activation, so freezegun.configure(extend_ignore_list=...)
+        # takes effect from the next fake on, whenever it is called.
+        from freezegun import config
+
+        ignore = _normalised((*config.settings.default_ignore_list, *_BASE_IGNORE))
+        if ignore != self.ignore:
+            self.ignore = ignore
+            self.ignored_names = {}
+
     def _apply(self, api: Any) -> None:
         import copyreg
         import uuid
 
         for owner, name, _real, fake in self._core:
             setattr(owner, name, fake)
+        # freezegun's own fakes (localtime, gmtime, strftime) ask it whether
+        # to use real time; under one of our clocks, our rule answers.
+        self._should_use_real_time = api._should_use_real_time
+        api._should_use_real_time = _should_use_real_time
         copyreg.dispatch_table[api.real_datetime] = api.pickle_fake_datetime
         copyreg.dispatch_table[api.real_date] = api.pickle_fake_date
         # uuid1() must not read the real clock through the C library either.
@@ -305,6 +430,7 @@ class _GlobalPatch:
                 setattr(module, name, real)
         for owner, name, real, _fake in self._core:
             setattr(owner, name, real)
+        api._should_use_real_time = self._should_use_real_time
         if self._loop_time is not None:
             loop, original = self._loop_time
             loop.time = original
@@ -350,5 +476,5 @@ class _GlobalPatch:
 _GLOBAL = _GlobalPatch()
 
 
-def make_clock(start: datetime, *, freeze: bool) -> ManualClock:
-    return FrozenClock(start) if freeze else ManualClock(start)
+def make_clock(start: datetime, *, freeze: bool, all_threads: bool = False) -> ManualClock:
+    return FrozenClock(start, all_threads=all_threads) if freeze else ManualClock(start)

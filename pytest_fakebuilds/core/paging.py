@@ -6,15 +6,25 @@ so records created or deleted between page reads never cause a record that
 existed throughout to be skipped or served twice. ``Page`` is, as Twilio
 documents it, "simply for client state": it is echoed in ``meta`` and
 advanced in the next/previous URLs, but never selects records.
+
+Tokens are signed, so that the fake answers only the ones it issued, for the
+list it issued them for: ``PT`` + unpadded URL-safe base64 of the direction
+(``n``/``p``), the sequence number in decimal, and the first 16 bytes of an
+HMAC-SHA256 over the direction, the sequence number, the list's path (without
+the host) and the list's filters as its meta URLs carry them. The key is the
+fake's ``page_key``, fixed by its seed, so the same calls give the same tokens
+on every run and a fake made with the same seed accepts them.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
@@ -30,30 +40,75 @@ MAX_PAGE_SIZE = 1000
 R = TypeVar("R", bound=Record)
 _INTEGER = re.compile(r"-?[0-9]{1,9}\Z")
 
+TOKEN_PREFIX = "PT"
+# Bytes of the HMAC a token carries: 128 bits, out of reach of guessing.
+MAC_SIZE = 16
+# Changing what is signed changes this label, so that no older token passes.
+_VERSION = "fakebuilds-page-token-1"
+_TOKEN = re.compile(r"PT[A-Za-z0-9_-]+\Z")
+# Direction, then a sequence number written one way only (no sign, no leading zero).
+_PAYLOAD = re.compile(rb"([np])(0|[1-9][0-9]{0,17})")
+
 
 @dataclass(frozen=True)
 class Cursor:
     direction: Literal["next", "prev"]
     seq: int
 
-    def encode(self) -> str:
-        raw = json.dumps({"d": self.direction, "s": self.seq}, separators=(",", ":"))
-        return "PT" + base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
-    @classmethod
-    def decode(cls, token: str) -> Cursor:
+@dataclass(frozen=True)
+class PageTokens:
+    """The tokens of one list, as one request names it: issues and verifies them.
+
+    ``path`` is the list's path without the host (a regional host serves the
+    same list); ``filters`` are the list's filter parameters as its meta URLs
+    repeat them (name and value as sent, in the list's own order). A token
+    verifies only for the same key, path and filters.
+    """
+
+    key: bytes
+    path: str
+    filters: tuple[tuple[str, str], ...] = ()
+
+    def issue(self, cursor: Cursor) -> str:
+        payload = cursor.direction[0].encode() + str(cursor.seq).encode()
+        return TOKEN_PREFIX + _b64(payload + self._mac(cursor))
+
+    def verify(self, token: str) -> Cursor:
+        """The cursor ``token`` names, or 400/21481 when this list did not issue it."""
+        cursor = self._read(token)
+        if cursor is None:
+            raise errors.bad_request(errors.INVALID_PAGE_TOKEN, code=21481)
+        return cursor
+
+    def _read(self, token: str) -> Cursor | None:
+        if not _TOKEN.match(token):
+            return None
+        text = token[len(TOKEN_PREFIX) :]
         try:
-            if not token.startswith("PT"):
-                raise ValueError
-            data = token[2:]
-            raw = base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
-            value = json.loads(raw)
-            direction, seq = value["d"], value["s"]
-            if direction not in ("next", "prev") or not isinstance(seq, int):
-                raise ValueError
-        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
-            raise errors.bad_request(errors.INVALID_PAGE_TOKEN, code=21481) from None
-        return cls(direction, seq)
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        except (binascii.Error, ValueError):
+            return None
+        # One spelling per token: other padding bits would decode to the same bytes.
+        if _b64(raw) != text:
+            return None
+        payload, mac = raw[:-MAC_SIZE], raw[-MAC_SIZE:]
+        found = _PAYLOAD.fullmatch(payload)
+        if found is None:
+            return None
+        cursor = Cursor("next" if found[1] == b"n" else "prev", int(found[2]))
+        return cursor if hmac.compare_digest(mac, self._mac(cursor)) else None
+
+    def _mac(self, cursor: Cursor) -> bytes:
+        signed = json.dumps(
+            [_VERSION, cursor.direction, cursor.seq, self.path, [list(f) for f in self.filters]],
+            separators=(",", ":"),
+        )
+        return hmac.new(self.key, signed.encode(), hashlib.sha256).digest()[:MAC_SIZE]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
 @dataclass(frozen=True)
@@ -63,7 +118,9 @@ class PageRequest:
     cursor: Cursor | None
 
     @classmethod
-    def parse(cls, query: dict[str, list[str]]) -> PageRequest:
+    def parse(cls, query: dict[str, list[str]], tokens: PageTokens) -> PageRequest:
+        """The paging parameters of a list request; a ``PageToken`` that is
+        present, even empty, must be one ``tokens`` issued."""
         size = last_value(query, "PageSize")
         page = last_value(query, "Page")
         token = last_value(query, "PageToken")
@@ -73,7 +130,7 @@ class PageRequest:
         page_number = 0 if page is None else _int(page)
         if page_number is None or page_number < 0:
             raise errors.bad_request(errors.INVALID_PAGE.format(value=page))
-        cursor = Cursor.decode(token) if token else None
+        cursor = None if token is None else tokens.verify(token)
         return cls(page_size, page_number, cursor)
 
 
@@ -84,14 +141,15 @@ def render_page(
     key: str,
     list_url: str,
     render: Callable[[R], dict[str, Any]],
+    tokens: PageTokens,
     where: Callable[[R], bool] | None = None,
-    filters: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
     """One page of ``index`` in Twilio's list envelope, with absolute meta URLs.
 
-    ``where`` keeps only the records a list's filters select; ``filters`` are
-    those query parameters as the client sent them, repeated (encoded) before
-    the paging ones in every meta URL, as Twilio's Logs list does.
+    ``where`` keeps only the records a list's filters select; ``tokens.filters``
+    are those query parameters as the client sent them, repeated (encoded)
+    before the paging ones in every meta URL, as Twilio's Logs list does, and
+    signed into every token.
     """
     cursor = request.cursor
     if cursor is None:
@@ -105,12 +163,12 @@ def render_page(
         records, more_newer = index.newer_than(cursor.seq, request.size, where)
         more_older = bool(records) and index.older_than(records[-1].seq, 1, where)[0] != []
 
-    prefix = "".join(f"{name}={quote(value, safe='')}&" for name, value in filters)
+    prefix = "".join(f"{name}={quote(value, safe='')}&" for name, value in tokens.filters)
 
     def url(page: int, token: Cursor | None) -> str:
         query = f"?{prefix}PageSize={request.size}&Page={page}"
         if token is not None:
-            query += f"&PageToken={token.encode()}"
+            query += f"&PageToken={tokens.issue(token)}"
         return list_url + query
 
     next_url = (

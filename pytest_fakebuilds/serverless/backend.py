@@ -7,6 +7,7 @@ through the same code. Nothing here knows HTTP.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -53,6 +54,12 @@ class Backend:
         self.domains = domains
         self.account_sid = minter.mint(sids.ACCOUNT)
         self.auth_token = minter.secret()
+        # The key page tokens are signed with: a hash of the two credentials the
+        # seed fixes (drawing nothing more from any stream, so no SID shifts),
+        # hence the same for every fake made with the same seed.
+        self.page_key: bytes = hashlib.sha256(
+            f"pytest-fakebuilds page tokens\0{self.account_sid}\0{self.auth_token}".encode()
+        ).digest()
 
     def now(self) -> datetime:
         return self.clock.now()

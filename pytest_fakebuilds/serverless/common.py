@@ -10,9 +10,10 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from ..core import errors, sids
-from ..core.paging import PageRequest, render_page
+from ..core.paging import PageRequest, PageTokens, render_page
 from ..core.records import VISIBILITIES, Record, Visibility
 from ..core.routing import Context
 from ..core.store import OrderedIndex
@@ -134,7 +135,10 @@ def list_answer(
     where: Callable[[R], bool] | None = None,
     filters: Sequence[tuple[str, str]] = (),
 ) -> Response:
-    page = PageRequest.parse(ctx.request.query)
+    """A page of ``index``; its tokens are signed with the fake's ``page_key``
+    for this list's path and ``filters``, and only such tokens are taken back."""
+    tokens = PageTokens(ctx.backend.page_key, urlsplit(list_url).path, tuple(filters))
+    page = PageRequest.parse(ctx.request.query, tokens)
     with ctx.backend.store.atomic():
         body = render_page(
             index,
@@ -142,7 +146,7 @@ def list_answer(
             key=key,
             list_url=list_url,
             render=render,
+            tokens=tokens,
             where=where,
-            filters=filters,
         )
     return Response.json(200, body)
