@@ -1,0 +1,90 @@
+"""The journal keeps what a test asks for and no more; constructor settings are
+checked when the fake is made."""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+from typing import Any
+
+import pytest
+
+from pytest_fakebuilds import FakeBuilds
+
+
+def list_services(fake: FakeBuilds, times: int) -> None:
+    services: Any = fake.client().serverless.v1.services
+    for _ in range(times):
+        services.list()
+
+
+def test_the_journal_keeps_the_newest_calls() -> None:
+    with FakeBuilds(seed=1, journal_size=3) as fake:
+        for name in ("a", "b", "c", "d", "e"):
+            fake.client().serverless.v1.services.create(unique_name=name, friendly_name=name)
+        kept = [call.request.form["UniqueName"] for call in fake.calls]
+    assert kept == [["c"], ["d"], ["e"]]
+    assert fake.journal_size == 3
+    assert fake.calls_dropped == 2
+
+
+def test_the_default_cap_is_ten_thousand(fake_builds: FakeBuilds) -> None:
+    assert fake_builds.journal_size == 10_000
+    list_services(fake_builds, 3)
+    assert (len(fake_builds.calls), fake_builds.calls_dropped) == (3, 0)
+
+
+def test_none_keeps_every_call() -> None:
+    with FakeBuilds(seed=1, journal_size=None) as fake:
+        list_services(fake, 12)
+    assert fake.journal_size is None
+    assert (len(fake.calls), fake.calls_dropped) == (12, 0)
+
+
+def test_zero_keeps_nothing() -> None:
+    with FakeBuilds(seed=1, journal_size=0) as fake:
+        list_services(fake, 4)
+    assert fake.calls == []
+    assert fake.calls_dropped == 4
+
+
+@pytest.mark.fake_builds(journal_size=2)
+def test_the_marker_sets_the_cap(fake_builds: FakeBuilds) -> None:
+    list_services(fake_builds, 5)
+    assert len(fake_builds.calls) == 2
+
+
+def test_nothing_else_keeps_requests() -> None:
+    """Past the journal's cap, requests leave no memory behind (responses' own
+    call lists included): memory stays flat however many requests are made."""
+    with FakeBuilds(seed=1, journal_size=10) as fake:
+        list_services(fake, 50)  # warm up: caches, the journal at its cap
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.take_snapshot()
+            list_services(fake, 400)
+            gc.collect()
+            after = tracemalloc.take_snapshot()
+        finally:
+            tracemalloc.stop()
+    grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+    assert grown < 400 * 200, f"{grown} bytes kept by 400 requests"
+
+
+@pytest.mark.parametrize("size", [-1, 1.5, "10", True])
+def test_a_bad_journal_size_is_refused(size: Any) -> None:
+    with pytest.raises(ValueError, match="journal_size"):
+        FakeBuilds(journal_size=size)
+
+
+def test_an_unknown_default_runtime_is_refused() -> None:
+    with pytest.raises(ValueError, match="default_runtime must be one of node8"):
+        FakeBuilds(default_runtime="node99")
+
+
+@pytest.mark.parametrize("dependencies", ["not json", '{"name": "x"}', '[{"name": "x"}]', [("x",)]])
+def test_bad_default_dependencies_are_a_plain_value_error(dependencies: Any) -> None:
+    with pytest.raises(ValueError, match=r"^default_dependencies: ") as raised:
+        FakeBuilds(default_dependencies=dependencies)
+    assert type(raised.value) is ValueError
