@@ -748,6 +748,78 @@ def test_strict_option_and_ini(
     assert outcome.read("marker-off") == {"strict": False, "blocked": False}
 
 
+# Command line over ini ----------------------------------------------------------------------
+
+SETTINGS = """
+    from datetime import datetime, timezone
+
+    from fbprobe import START, dump
+
+
+    def test_settings(fake_builds):
+        dump(
+            "settings",
+            strict=fake_builds.strict,
+            freezes=fake_builds.freezes_time,
+            frozen=datetime.now(timezone.utc) == START,
+        )
+"""
+
+STRICT_ON, STRICT_OFF = "--fakebuilds-strict", "--fakebuilds-no-strict"
+FREEZE_ON, FREEZE_OFF = "--fakebuilds-freeze", "--fakebuilds-no-freeze"
+
+
+def _case(key: str, ini: str | None, args: list[str], strict: bool, freeze: bool) -> Any:
+    cli = " ".join(arg.removeprefix("--fakebuilds-") for arg in args) or "unset"
+    return pytest.param(key, ini, args, strict, freeze, id=f"{key}={ini or 'unset'}-cli={cli}")
+
+
+@pytest.mark.parametrize(
+    ("key", "ini", "args", "strict", "freeze"),
+    [
+        # Strict: off unless asked; the command line wins over the ini key either way.
+        _case("fakebuilds_strict", None, [], False, True),
+        _case("fakebuilds_strict", None, [STRICT_ON], True, True),
+        _case("fakebuilds_strict", None, [STRICT_OFF], False, True),
+        _case("fakebuilds_strict", "true", [], True, True),
+        _case("fakebuilds_strict", "true", [STRICT_ON], True, True),
+        _case("fakebuilds_strict", "true", [STRICT_OFF], False, True),
+        _case("fakebuilds_strict", "false", [], False, True),
+        _case("fakebuilds_strict", "false", [STRICT_ON], True, True),
+        _case("fakebuilds_strict", "false", [STRICT_OFF], False, True),
+        _case("fakebuilds_strict", "true", [STRICT_OFF, STRICT_ON], True, True),
+        _case("fakebuilds_strict", "false", [STRICT_ON, STRICT_OFF], False, True),
+        # Freezing: on unless turned off; likewise.
+        _case("fakebuilds_freeze_time", None, [], False, True),
+        _case("fakebuilds_freeze_time", None, [FREEZE_ON], False, True),
+        _case("fakebuilds_freeze_time", None, [FREEZE_OFF], False, False),
+        _case("fakebuilds_freeze_time", "true", [], False, True),
+        _case("fakebuilds_freeze_time", "true", [FREEZE_ON], False, True),
+        _case("fakebuilds_freeze_time", "true", [FREEZE_OFF], False, False),
+        _case("fakebuilds_freeze_time", "false", [], False, False),
+        _case("fakebuilds_freeze_time", "false", [FREEZE_ON], False, True),
+        _case("fakebuilds_freeze_time", "false", [FREEZE_OFF], False, False),
+        _case("fakebuilds_freeze_time", "true", [FREEZE_OFF, FREEZE_ON], False, True),
+        _case("fakebuilds_freeze_time", "false", [FREEZE_ON, FREEZE_OFF], False, False),
+    ],
+)
+def test_command_line_wins_over_ini_either_way(
+    probe: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    key: str,
+    ini: str | None,
+    args: list[str],
+    strict: bool,
+    freeze: bool,
+) -> None:
+    probe.makepyfile(test_settings=SETTINGS)
+    if ini is not None:
+        probe.makeini(f"[pytest]\n{key} = {ini}\n")
+    outcome = run(probe, monkeypatch, "run", *args)
+    outcome.result.assert_outcomes(passed=1)
+    assert outcome.read("settings") == {"strict": strict, "freezes": freeze, "frozen": freeze}
+
+
 # Build duration ini --------------------------------------------------------------------------
 
 
