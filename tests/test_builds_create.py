@@ -140,7 +140,14 @@ def test_default_dependencies_are_added_unless_named(
 ) -> None:
     hello = fake_builds.create_function_version(service.sid, "/hello")
     bare = builds.create(function_versions=[hello.sid])
-    assert [d["name"] for d in bare.dependencies] == ["twilio", "@twilio/runtime-handler"]
+    assert bare.dependencies == [
+        {"name": "twilio", "version": "5.7.0"},
+        {"name": "@twilio/runtime-handler", "version": "2.1.2"},
+    ]
+    assert fake_builds.create_build(service.sid, [hello]).dependencies == (
+        ("twilio", "5.7.0"),
+        ("@twilio/runtime-handler", "2.1.2"),
+    )
     pinned = builds.create(
         function_versions=[hello.sid], dependencies='[{"name": "twilio", "version": "4.0.0"}]'
     )
@@ -205,6 +212,38 @@ def test_failed_builds_do_not_set_the_inherited_runtime(
     builds.create(function_versions=[hello.sid], runtime="node16")
     fake_builds.advance(fake_builds.build_duration)
     assert builds.create(function_versions=[hello.sid]).runtime == "node20"
+
+
+def test_deleting_the_only_completed_build_falls_back_to_the_default(
+    fake_builds: FakeBuilds, builds: Any, service: Any
+) -> None:
+    hello = fake_builds.create_function_version(service.sid, "/hello")
+    done = builds.create(function_versions=[hello.sid], runtime="node18")
+    fake_builds.advance(fake_builds.build_duration)
+    assert builds.create(function_versions=[hello.sid]).runtime == "node18"  # inherited
+    for build in builds.list():
+        if build.sid != done.sid:
+            builds(build.sid).delete()
+    builds(done.sid).delete()
+    assert builds.list() == []
+    assert builds.create(function_versions=[hello.sid]).runtime == "node22"
+    assert fake_builds.create_build(service.sid, [hello]).runtime == "node22"
+
+
+def test_deleting_the_latest_completed_build_falls_back_to_the_one_before(
+    fake_builds: FakeBuilds, builds: Any, service: Any
+) -> None:
+    hello = fake_builds.create_function_version(service.sid, "/hello")
+    builds.create(function_versions=[hello.sid], runtime="node16")
+    fake_builds.advance(fake_builds.build_duration)
+    latest = builds.create(function_versions=[hello.sid], runtime="node20")
+    # Deleted while building: it must not count once its time comes either.
+    doomed = builds.create(function_versions=[hello.sid], runtime="node24")
+    fake_builds.advance(fake_builds.build_duration)
+    builds(doomed.sid).delete()
+    assert builds.create(function_versions=[hello.sid]).runtime == "node20"
+    builds(latest.sid).delete()
+    assert builds.create(function_versions=[hello.sid]).runtime == "node16"
 
 
 @pytest.mark.fake_builds(default_runtime="node24")

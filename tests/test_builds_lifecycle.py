@@ -44,6 +44,41 @@ def test_build_completes_exactly_at_build_duration(
     assert done.date_updated == done.date_created + fake_builds.build_duration
 
 
+@pytest.mark.fake_builds(build_duration=timedelta(seconds=7, microseconds=250_000))
+def test_the_build_duration_boundary_to_the_microsecond(
+    fake_builds: FakeBuilds, builds: Any, hello: Any
+) -> None:
+    """Created off a whole second, with a duration that is not one either: building one
+    microsecond before ``date_created + build_duration``, completed exactly at it, in
+    every answer that shows a status (fetch, Status, list) and on the helper's record."""
+    fake_builds.advance(timedelta(seconds=3, microseconds=600_000))
+    created_at = fake_builds.now()
+    build = builds.create(function_versions=[hello.sid])
+    helper_build = fake_builds.create_build(hello.service_sid, [hello])
+    assert helper_build.date_created == created_at
+    assert helper_build.ready_at == created_at + timedelta(seconds=7, microseconds=250_000)
+    finish = created_at + fake_builds.build_duration
+
+    def seen() -> set[str]:
+        statuses = {
+            builds(build.sid).fetch().status,
+            builds(build.sid).build_status().fetch().status,
+            helper_build.status_at(fake_builds.now()),
+        }
+        statuses |= {b.status for b in builds.list()}
+        return statuses
+
+    fake_builds.advance(finish - timedelta(microseconds=1) - fake_builds.now())
+    assert seen() == {"building"}
+    assert builds(build.sid).fetch().date_updated == created_at.replace(microsecond=0)
+    assert helper_build.date_updated_at(fake_builds.now()) == created_at
+    fake_builds.advance(timedelta(microseconds=1))
+    assert fake_builds.now() == finish
+    assert seen() == {"completed"}
+    assert builds(build.sid).fetch().date_updated == finish.replace(microsecond=0)
+    assert helper_build.date_updated_at(fake_builds.now()) == finish
+
+
 def test_date_updated_stays_at_the_transition(
     fake_builds: FakeBuilds, builds: Any, hello: Any
 ) -> None:

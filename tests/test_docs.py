@@ -9,7 +9,9 @@ Each fenced block is one test, named ``<file>:<line of its opening fence>``:
   between them) runs with that block as its configuration file.
 - Other ```` ```python ```` blocks are run as scripts and must not raise.
 - ```` ```ini ```` and ```` ```toml ```` blocks that configure pytest-fakebuilds are
-  loaded by pytest with ``--strict-config``, around a test that uses the fixture.
+  loaded by pytest with ``--strict-config``, around a test that uses the fixture
+  and asserts that every ``fakebuilds_*`` setting of the block reached its fake
+  (the values are read from the block itself).
 - ```` ```json ```` blocks must parse.
 - ```` ```console ````, ```` ```bash ```` and ```` ```text ```` blocks are only shown.
 
@@ -19,11 +21,18 @@ reaches the docs without being either run or deliberately marked as shown only.
 
 from __future__ import annotations
 
+import configparser
 import json
 import re
 import runpy
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 # freezegun.api, the fake's modules and twilio are imported here, in the outer
 # process, so that every in-process pytest run below shares them: pytester
@@ -58,9 +67,26 @@ KNOWN = SHOWN_ONLY | CONFIG | {"python", "json"}
 # blocks inside list items are found too.
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
 
-# The test that exercises a configuration block.
+# The test that exercises a configuration block: SETTINGS_OF_THE_BLOCK is replaced
+# by the settings read from the block, and each one must have reached the fake.
 CONFIG_SMOKE_TEST = """
-def test_fake_builds_runs_with_this_configuration(fake_builds):
+from datetime import datetime, timedelta, timezone
+
+from pytest_fakebuilds.plugin import derive_seed
+
+EXPECTED = SETTINGS_OF_THE_BLOCK
+
+
+def test_fake_builds_runs_with_this_configuration(fake_builds, request):
+    if "seed" in EXPECTED:
+        assert fake_builds.seed == derive_seed(EXPECTED["seed"], request.node.nodeid)
+    if "build_duration" in EXPECTED:
+        assert fake_builds.build_duration == timedelta(seconds=EXPECTED["build_duration"])
+    if "strict" in EXPECTED:
+        assert fake_builds.strict is EXPECTED["strict"]
+    if "freeze" in EXPECTED:
+        assert fake_builds.freezes_time is EXPECTED["freeze"]
+        assert (datetime.now(timezone.utc) == fake_builds.now()) is EXPECTED["freeze"]
     service = fake_builds.create_service(unique_name="docs-config")
     version = fake_builds.create_function_version(service.sid, path="/hello")
     builds = fake_builds.client().serverless.v1.services(service.sid).builds
@@ -101,6 +127,44 @@ class Block:
     @property
     def configures_plugin(self) -> bool:
         return "fakebuilds" in self.source
+
+
+# The ini keys of the plugin, by the setting of the fake each one sets.
+SETTINGS = {
+    "fakebuilds_seed": "seed",
+    "fakebuilds_build_duration": "build_duration",
+    "fakebuilds_strict": "strict",
+    "fakebuilds_freeze_time": "freeze",
+}
+
+
+def config_settings(block: Block) -> dict[str, Any]:
+    """The fake's settings that a configuration block sets, read from the block
+    (keys the plugin does not know are left to ``--strict-config``)."""
+    if block.lang == "ini":
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.read_string(block.source)
+        raw: dict[str, Any] = dict(parser["pytest"]) if parser.has_section("pytest") else {}
+    else:
+        raw = tomllib.loads(block.source).get("tool", {}).get("pytest", {}).get("ini_options", {})
+    settings: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = SETTINGS.get(key)
+        if name == "seed":
+            settings[name] = int(str(value).strip())
+        elif name == "build_duration":
+            settings[name] = float(str(value).strip())
+        elif name is not None:
+            settings[name] = _boolean(value)
+    return settings
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    assert text in ("true", "false", "1", "0", "yes", "no", "on", "off"), value
+    return text in ("true", "1", "yes", "on")
 
 
 def parse_blocks(path: Path, text: str) -> list[Block]:
@@ -168,9 +232,7 @@ def test_code_block(block: Block, pytester: pytest.Pytester) -> None:
     elif block.lang == "json":
         json.loads(block.source)
     elif block.lang in CONFIG and block.configures_plugin:
-        write_config(block, pytester)
-        pytester.makepyfile(test_config_smoke=CONFIG_SMOKE_TEST)
-        assert_tests_pass(block, pytester)
+        run_config_block(block, pytester)
 
 
 def run_test_block(block: Block, pytester: pytest.Pytester) -> None:
@@ -178,6 +240,17 @@ def run_test_block(block: Block, pytester: pytest.Pytester) -> None:
         write_config(block.config, pytester)
     pytester.makepyfile(**{f"test_{block.module_name}": block.source})
     assert_tests_pass(block, pytester)
+
+
+def run_config_block(block: Block, pytester: pytest.Pytester) -> None:
+    settings = config_settings(block)
+    write_config(block, pytester)
+    smoke = CONFIG_SMOKE_TEST.replace("SETTINGS_OF_THE_BLOCK", repr(settings))
+    pytester.makepyfile(test_config_smoke=smoke)
+    result = assert_tests_pass(block, pytester)
+    if "seed" in settings:
+        header = f"fakebuilds: seed {settings['seed']} ("
+        assert any(line.startswith(header) for line in result.outlines), result.stdout.str()
 
 
 def run_script_block(block: Block, pytester: pytest.Pytester) -> None:
@@ -194,7 +267,7 @@ def write_config(block: Block, pytester: pytest.Pytester) -> None:
         pytester.makepyprojecttoml(block.source)
 
 
-def assert_tests_pass(block: Block, pytester: pytest.Pytester) -> None:
+def assert_tests_pass(block: Block, pytester: pytest.Pytester) -> pytest.RunResult:
     # As strict as the project's own configuration: warnings are errors.
     result = pytester.runpytest(
         *("-p", "no:randomly", "-p", "no:cacheprovider", "-W", "error"),
@@ -212,6 +285,7 @@ def assert_tests_pass(block: Block, pytester: pytest.Pytester) -> None:
     assert passed >= 1, report
     assert failed == 0, report
     assert errors == 0, report
+    return result
 
 
 # The collector itself ------------------------------------------------------------
@@ -290,4 +364,69 @@ def test_broken_examples_fail(
 ) -> None:
     (block,) = parse_blocks(tmp_path / "x.md", markdown)
     with pytest.raises(Exception, match=re.escape(expected)):
+        test_code_block(block, pytester)
+
+
+def test_config_settings_are_read_from_the_block(tmp_path: Path) -> None:
+    ini, toml = parse_blocks(
+        tmp_path / "x.md",
+        "```ini\n[pytest]\nfakebuilds_seed = 7\nfakebuilds_strict = yes\n"
+        "fakebuilds_freeze_time = False\nfakebuilds_build_duration = 2.5\n"
+        "xfail_strict = true\n```\n"
+        "```toml\n[tool.pytest.ini_options]\nfakebuilds_seed = 8\nfakebuilds_strict = false\n"
+        'fakebuilds_freeze_time = true\nfakebuilds_build_duration = "0"\n```\n',
+    )
+    assert config_settings(ini) == {
+        "seed": 7,
+        "strict": True,
+        "freeze": False,
+        "build_duration": 2.5,
+    }
+    assert config_settings(toml) == {
+        "seed": 8,
+        "strict": False,
+        "freeze": True,
+        "build_duration": 0.0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("setting", "line"),
+    [
+        ("seed", "fakebuilds_seed = 1234"),
+        ("build_duration", "fakebuilds_build_duration = 30"),
+        ("strict", "fakebuilds_strict = true"),
+        ("freeze", "fakebuilds_freeze_time = false"),
+    ],
+)
+@pytest.mark.parametrize("lang", ["ini", "toml"])
+def test_a_setting_that_does_not_reach_the_fake_fails(
+    setting: str,
+    line: str,
+    lang: str,
+    tmp_path: Path,
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fixture is made to drop one setting (the fake gets its default): the
+    block's run must fail, or the docs machinery checks nothing."""
+    import pytest_fakebuilds.plugin as plugin
+
+    original = plugin.settings_for
+
+    def dropping(request: pytest.FixtureRequest) -> dict[str, Any]:
+        settings = original(request)
+        del settings[setting]
+        return settings
+
+    if lang == "ini":
+        markdown = f"```ini\n[pytest]\n{line}\n```\n"
+    else:
+        # TOML takes 1234, 30, true and false bare, as the ini form writes them.
+        markdown = f"```toml\n[tool.pytest.ini_options]\n{line}\n```\n"
+    (block,) = parse_blocks(tmp_path / "x.md", markdown)
+    assert setting in config_settings(block)
+    test_code_block(block, pytester)  # as written, the block passes
+    monkeypatch.setattr(plugin, "settings_for", dropping)
+    with pytest.raises(AssertionError, match="expected every test of the example to pass"):
         test_code_block(block, pytester)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
-from helpers import BASE, UNKNOWN_BUILD, UNKNOWN_SERVICE, error_of, last_body, raw
+from helpers import BASE, UNKNOWN_BUILD, UNKNOWN_SERVICE, error_of, last_body, raw, refused
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from pytest_fakebuilds import FakeBuilds, FakeInternalError
@@ -117,11 +118,21 @@ def test_unknown_build_in_a_known_service(
 
 
 def test_list_of_unknown_service_through_the_client(client: Any) -> None:
-    """twilio-python raises a plain TwilioException for any non-200 page."""
+    """twilio-python raises a plain TwilioException("Unable to fetch page", response)
+    for any non-200 page, so the answer itself is checked: its second argument."""
     with pytest.raises(TwilioException) as raised:
         client.serverless.v1.services(UNKNOWN_SERVICE).builds.list()
     assert not isinstance(raised.value, TwilioRestException)
-    assert raised.value.args[0] == "Unable to fetch page"
+    message, response = raised.value.args
+    assert message == "Unable to fetch page"
+    body = json.loads(response.text)
+    assert body["status"] == response.status_code
+    assert body["more_info"] == "https://www.twilio.com/docs/errors/20404"
+    assert (response.status_code, body["code"], body["message"]) == (
+        404,
+        20404,
+        f"The requested resource /Services/{UNKNOWN_SERVICE}/Builds was not found",
+    )
 
 
 @pytest.mark.parametrize(
@@ -152,7 +163,12 @@ def test_no_versions_is_400_20001(builds: Any, unchanged: None) -> None:
 def test_empty_version_lists_are_no_versions(builds: Any, unchanged: None) -> None:
     with pytest.raises(TwilioRestException) as raised:
         builds.create(function_versions=[], asset_versions=[], dependencies="[]")
-    assert raised.value.code == 20001
+    assert refused(raised.value) == (
+        400,
+        20001,
+        "Unable to create record: "
+        "At least one Function Version or Asset Version is required for Build.",
+    )
 
 
 @pytest.mark.parametrize("runtime", ["node99", "python3", "", "NODE22", "node 22"])
@@ -161,74 +177,136 @@ def test_unsupported_runtime_is_400_82007(
 ) -> None:
     with pytest.raises(TwilioRestException) as raised:
         builds.create(function_versions=[hello.sid], runtime=runtime)
-    assert raised.value.status == 400
-    assert raised.value.code == 82007
-    assert repr(runtime) in raised.value.msg
+    assert refused(raised.value) == (
+        400,
+        82007,
+        f"Unable to create record: Unsupported Runtime: '{runtime}' is not one of "
+        "node8, node10, node12, node14, node16, node18, node20, node22, node24",
+    )
+
+
+NOT_AN_ARRAY = "not a JSON array"
+BAD_ENTRY = "each entry needs a string name and version"
 
 
 @pytest.mark.parametrize(
-    "dependencies",
+    ("dependencies", "reason"),
     [
-        "",
-        "lodash",
-        "{",
-        '{"name": "lodash", "version": "1"}',
-        '[{"name": "lodash"}]',
-        '[{"version": "1.0.0"}]',
-        '[{"name": "", "version": "1.0.0"}]',
-        '[{"name": "lodash", "version": 4}]',
-        '["lodash"]',
-        '""',
-        '"["lodash"]',
+        ("", NOT_AN_ARRAY),
+        ("lodash", NOT_AN_ARRAY),
+        ("{", NOT_AN_ARRAY),
+        ('{"name": "lodash", "version": "1"}', NOT_AN_ARRAY),
+        ('[{"name": "lodash"}]', BAD_ENTRY),
+        ('[{"version": "1.0.0"}]', BAD_ENTRY),
+        ('[{"name": "", "version": "1.0.0"}]', BAD_ENTRY),
+        ('[{"name": "lodash", "version": 4}]', BAD_ENTRY),
+        ('[{"name": 4, "version": "1.0.0"}]', BAD_ENTRY),
+        ('[{"name": "lodash", "version": "1"}, null]', BAD_ENTRY),
+        ('["lodash"]', BAD_ENTRY),
+        ('""', NOT_AN_ARRAY),
+        ('"["lodash"]', NOT_AN_ARRAY),
+        ('"[{"name":"lodash"}]"', BAD_ENTRY),  # the toolkit's quotes, then a bad entry
+        ("[" * 100_000, NOT_AN_ARRAY),  # deeper than the JSON parser goes
     ],
+    ids=lambda value: value if len(value) < 60 else value[:10] + "...",
 )
 def test_malformed_dependencies_are_400_20001(
-    builds: Any, hello: Any, dependencies: str, unchanged: None
+    builds: Any, hello: Any, dependencies: str, reason: str, unchanged: None
 ) -> None:
     with pytest.raises(TwilioRestException) as raised:
         builds.create(function_versions=[hello.sid], dependencies=dependencies)
-    assert raised.value.status == 400
-    assert raised.value.code == 20001
-    assert "Dependencies" in raised.value.msg
+    assert refused(raised.value) == (
+        400,
+        20001,
+        f"Unable to create record: Invalid Dependencies: {reason}",
+    )
 
 
 @pytest.mark.parametrize(
-    ("param", "sid"),
+    ("param", "sid", "message"),
     [
-        ("function_versions", "ZN" + "0" * 32),  # unknown
-        ("function_versions", "ZNnot-a-sid"),  # malformed
-        ("function_versions", "ZH" + "0" * 32),  # wrong prefix
-        ("asset_versions", "ZN" + "0" * 32),
+        (
+            "function_versions",
+            "ZN" + "0" * 32,
+            "Invalid FunctionVersions: Function Version ZN{zeros} was not found in Service {zs}",
+        ),
+        (
+            "function_versions",
+            "ZNnot-a-sid",
+            "Invalid FunctionVersions: 'ZNnot-a-sid' is not a valid Function Version SID",
+        ),
+        (
+            "function_versions",
+            "ZH" + "0" * 32,
+            "Invalid FunctionVersions: 'ZH{zeros}' is not a valid Function Version SID",
+        ),
+        (
+            "asset_versions",
+            "ZN" + "0" * 32,
+            "Invalid AssetVersions: Asset Version ZN{zeros} was not found in Service {zs}",
+        ),
+        (
+            "asset_versions",
+            "ZN" + "0" * 31,
+            "Invalid AssetVersions: 'ZN{short}' is not a valid Asset Version SID",
+        ),
     ],
+    ids=["unknown", "malformed", "wrong-prefix", "unknown-asset", "short-asset"],
 )
 def test_unknown_or_malformed_version_sids_are_400_20001(
-    builds: Any, param: str, sid: str, unchanged: None
+    builds: Any, service: Any, param: str, sid: str, message: str, unchanged: None
 ) -> None:
     with pytest.raises(TwilioRestException) as raised:
         builds.create(**{param: [sid]})
-    assert raised.value.status == 400
-    assert raised.value.code == 20001
-    assert sid in raised.value.msg
+    expected = message.format(zeros="0" * 32, short="0" * 31, zs=service.sid)
+    assert refused(raised.value) == (400, 20001, f"Unable to create record: {expected}")
 
 
 def test_version_of_another_service_is_400(
-    fake_builds: FakeBuilds, builds: Any, unchanged: None
+    fake_builds: FakeBuilds, builds: Any, service: Any, unchanged: None
 ) -> None:
     other = fake_builds.create_service(unique_name="other")
     foreign = fake_builds.create_function_version(other.sid, "/theirs")
+    foreign_asset = fake_builds.create_asset_version(other.sid, "/theirs.css")
     with pytest.raises(TwilioRestException) as raised:
         builds.create(function_versions=[foreign.sid])
-    assert raised.value.code == 20001
-    assert foreign.sid in raised.value.msg
+    assert refused(raised.value) == (
+        400,
+        20001,
+        "Unable to create record: Invalid FunctionVersions: "
+        f"Function Version {foreign.sid} was not found in Service {service.sid}",
+    )
+    with pytest.raises(TwilioRestException) as raised:
+        builds.create(asset_versions=[foreign_asset.sid])
+    assert refused(raised.value) == (
+        400,
+        20001,
+        "Unable to create record: Invalid AssetVersions: "
+        f"Asset Version {foreign_asset.sid} was not found in Service {service.sid}",
+    )
 
 
-def test_asset_version_passed_as_function_version_is_400(
-    fake_builds: FakeBuilds, builds: Any, service: Any, unchanged: None
+def test_a_version_in_the_other_list_is_not_found(
+    fake_builds: FakeBuilds, builds: Any, service: Any, hello: Any, unchanged: None
 ) -> None:
+    """Function and Asset Versions share ``ZN``: the list a SID comes in says its kind."""
     asset = fake_builds.create_asset_version(service.sid, "/a.css")
     with pytest.raises(TwilioRestException) as raised:
         builds.create(function_versions=[asset.sid])
-    assert raised.value.code == 20001
+    assert refused(raised.value) == (
+        400,
+        20001,
+        "Unable to create record: Invalid FunctionVersions: "
+        f"Function Version {asset.sid} was not found in Service {service.sid}",
+    )
+    with pytest.raises(TwilioRestException) as raised:
+        builds.create(asset_versions=[hello.sid])
+    assert refused(raised.value) == (
+        400,
+        20001,
+        "Unable to create record: Invalid AssetVersions: "
+        f"Asset Version {hello.sid} was not found in Service {service.sid}",
+    )
 
 
 def test_one_bad_version_among_good_ones_rejects_all(
@@ -244,9 +322,38 @@ def test_more_than_50_function_versions_is_400(
     many = [fake_builds.create_function_version(service.sid, f"/f{i}") for i in range(51)]
     with pytest.raises(TwilioRestException) as raised:
         builds.create(function_versions=[v.sid for v in many])
-    assert raised.value.code == 20001
+    assert refused(raised.value) == (
+        400,
+        20001,
+        "Unable to create record: "
+        "Invalid FunctionVersions: a Build may include at most 50 Function Versions",
+    )
     assert builds.list() == []
-    assert builds.create(function_versions=[v.sid for v in many[:50]]).status == "building"
+    build = builds.create(function_versions=[v.sid for v in many[:50]])
+    assert build.status == "building"
+    assert [v["sid"] for v in build.function_versions] == [v.sid for v in many[:50]]
+
+
+def test_more_than_1000_asset_versions_is_400(
+    fake_builds: FakeBuilds, builds: Any, service: Any
+) -> None:
+    asset = fake_builds.create_asset(service.sid, "/a.css")
+    many = [
+        fake_builds.create_asset_version(service.sid, f"/a{i}.css", asset_sid=asset)
+        for i in range(1001)
+    ]
+    with pytest.raises(TwilioRestException) as raised:
+        builds.create(asset_versions=[v.sid for v in many])
+    assert refused(raised.value) == (
+        400,
+        20001,
+        "Unable to create record: "
+        "Invalid AssetVersions: a Build may include at most 1000 Asset Versions",
+    )
+    assert builds.list() == []
+    build = builds.create(asset_versions=[v.sid for v in many[:1000]])
+    assert build.status == "building"
+    assert [v["sid"] for v in build.asset_versions] == [v.sid for v in many[:1000]]
 
 
 def test_non_utf8_body_is_400(fake_builds: FakeBuilds, service: Any, unchanged: None) -> None:

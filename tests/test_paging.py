@@ -125,14 +125,29 @@ def test_out_of_range_page_size_is_400(fake_builds: FakeBuilds, service: Any, si
         f"{BASE}/v1/Services/{service.sid}/Builds?PageSize={size}",
         auth=(fake_builds.account_sid, fake_builds.auth_token),
     )
-    assert answer.status_code == 400
-    assert answer.json()["code"] == 20001
+    assert error_of(answer) == (
+        400,
+        20001,
+        f"Invalid PageSize: '{size}' is not an integer between 1 and 1000",
+    )
 
 
 def test_out_of_range_page_size_through_the_client(builds: Any) -> None:
     # twilio-python no longer caps PageSize; list(limit=5000) sends PageSize=5000.
-    with pytest.raises(TwilioException, match="Unable to fetch page"):
+    # It raises a plain TwilioException("Unable to fetch page", response) for any
+    # non-200 page: the answer itself is its second argument.
+    with pytest.raises(TwilioException) as raised:
         builds.list(limit=5000)
+    assert not isinstance(raised.value, TwilioRestException)
+    message, response = raised.value.args
+    assert message == "Unable to fetch page"
+    body = json.loads(response.text)
+    assert (response.status_code, body["code"], body["message"]) == (
+        400,
+        20001,
+        "Invalid PageSize: '5000' is not an integer between 1 and 1000",
+    )
+    assert body["status"] == 400
 
 
 @pytest.mark.parametrize("token", ["nonsense", "PT", "PT!!!", "PTeyJ4IjoxfQ"])
@@ -146,12 +161,17 @@ def test_bad_page_token_is_400_21481(fake_builds: FakeBuilds, service: Any, toke
     assert answer.json()["message"] == "Invalid PageToken"
 
 
-def test_negative_page_is_400(fake_builds: FakeBuilds, service: Any) -> None:
+@pytest.mark.parametrize("page", ["-1", "abc", "1.5", ""])
+def test_negative_page_is_400(fake_builds: FakeBuilds, service: Any, page: str) -> None:
     answer = requests.get(
-        f"{BASE}/v1/Services/{service.sid}/Builds?Page=-1",
+        f"{BASE}/v1/Services/{service.sid}/Builds?Page={page}",
         auth=(fake_builds.account_sid, fake_builds.auth_token),
     )
-    assert answer.status_code == 400
+    assert error_of(answer) == (
+        400,
+        20001,
+        f"Invalid Page: '{page}' is not a non-negative integer",
+    )
 
 
 def test_page_alone_is_client_state(fake_builds: FakeBuilds, builds: Any, hello: Any) -> None:

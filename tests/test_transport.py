@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import re
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -227,6 +228,77 @@ def test_answers_carry_twilio_platform_headers(fake_builds: FakeBuilds, service:
         assert answer.headers["X-API-Domain"] == "serverless.dublin.ie1.twilio.com"
         assert answer.headers["Access-Control-Allow-Origin"] == "*"
     assert first.headers["Twilio-Request-Id"] != second.headers["Twilio-Request-Id"]
+
+
+def platform_headers(host: str, region: str) -> dict[str, str]:
+    """What every real Serverless answer carries (captured from serverless.twilio.com)."""
+    return {
+        "Access-Control-Allow-Origin": "*",
+        "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
+        "Access-Control-Expose-Headers": "ETag",
+        "Access-Control-Allow-Credentials": "true",
+        "Strict-Transport-Security": "max-age=31536000",
+        "X-Home-Region": region,
+        "X-API-Domain": host,
+    }
+
+
+# One test walks every host in turn: an answer for one host must never carry
+# another's values, whatever was asked before.
+HOSTS = [
+    ("serverless.twilio.com", "us1"),
+    ("serverless.ie1.twilio.com", "ie1"),
+    ("serverless.dublin.ie1.twilio.com", "ie1"),
+    ("serverless.sydney.au1.twilio.com", "au1"),
+    ("serverless.au1.twilio.com", "au1"),
+    ("serverless.us1.twilio.com", "us1"),
+    ("serverless-upload.twilio.com", "us1"),
+    ("serverless-upload.ie1.twilio.com", "ie1"),
+    ("serverless-upload.dublin.ie1.twilio.com", "ie1"),
+]
+
+
+def test_platform_header_values_for_every_host(fake_builds: FakeBuilds, service: Any) -> None:
+    auth = (fake_builds.account_sid, fake_builds.auth_token)
+    for host, region in HOSTS:
+        expected = platform_headers(host, region)
+        path = f"/v1/Services/{service.sid}"
+        if host.startswith("serverless-upload."):
+            path += "/Functions/ZH" + "0" * 32 + "/Versions"
+        answers = [
+            requests.get(f"https://{host}{path}", auth=auth),  # 200, or 404 on the upload host
+            requests.get(f"https://{host}{path}", auth=("AC" + "0" * 32, "x")),  # 401
+            requests.post(f"https://{host}/v1/Services/ZS" + "0" * 32, auth=auth),  # 404 or 405
+        ]
+        for answer in answers:
+            shown = {name: answer.headers.get(name) for name in expected}
+            assert shown == expected, (host, answer.status_code)
+            assert answer.headers["Content-Type"] == "application/json; charset=utf-8"
+            assert re.fullmatch(r"RQ[0-9a-f]{32}", answer.headers["Twilio-Request-Id"])
+        assert answers[1].status_code == 401
+
+
+def test_platform_headers_are_all_the_core_adds(fake_builds: FakeBuilds, service: Any) -> None:
+    """Transport-neutral: the core's answer holds these headers and no others, a 204 too."""
+    from base64 import b64encode
+
+    from pytest_fakebuilds import Request
+
+    token = b64encode(f"{fake_builds.account_sid}:{fake_builds.auth_token}".encode()).decode()
+    auth = {"Authorization": f"Basic {token}"}
+    for number, (host, region) in enumerate(HOSTS[:3]):
+        listing = fake_builds.handle(Request("GET", f"https://{host}/v1/Services", auth))
+        other = fake_builds.create_service(unique_name=f"gone-{number}")
+        url = f"https://{host}/v1/Services/{other.sid}"
+        gone = fake_builds.handle(Request("DELETE", url, auth))
+        assert (listing.status, gone.status) == (200, 204)
+        for answer, content in ((listing, True), (gone, False)):
+            headers = dict(answer.headers)
+            assert re.fullmatch(r"RQ[0-9a-f]{32}", headers.pop("Twilio-Request-Id"))
+            expected = platform_headers(host, region)
+            if content:
+                expected["Content-Type"] = "application/json; charset=utf-8"
+            assert headers == expected
 
 
 def test_request_ids_are_deterministic() -> None:
