@@ -32,7 +32,7 @@ from .core.records import (
     Variable,
 )
 from .core.routing import DEFAULT_JOURNAL_SIZE, Call, Core
-from .core.sids import SidMinter
+from .core.sids import SidMinter, substream
 from .core.store import Store
 from .core.wire import Request, Response
 from .serverless import (
@@ -132,10 +132,17 @@ class FakeBuilds:
         self._clock = clock_module.make_clock(to_utc(start), freeze=freeze, all_threads=all_threads)
         self._store = Store()
         self._backend = Backend(
-            self._store, self._clock, SidMinter(seed), settings, domains=SidMinter(seed + 2)
+            self._store,
+            self._clock,
+            SidMinter(seed),
+            settings,
+            domains=SidMinter(substream(seed, "domains")),
         )
         self._core = Core(
-            build_router(), self._backend, SidMinter(seed + 1), journal_size=journal_size
+            build_router(),
+            self._backend,
+            SidMinter(substream(seed, "request-ids")),
+            journal_size=journal_size,
         )
         self._transport: Interception | None = None
 

@@ -7,6 +7,7 @@ seed and the order of creations.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 ACCOUNT = "AC"
@@ -22,6 +23,13 @@ LOG = "NO"
 REQUEST = "RQ"
 
 _SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
+
+
+def substream(seed: int, name: str) -> int:
+    """The seed of a stream of its own for ``name`` (request IDs, say): never
+    the record stream of a neighbouring seed, as ``seed + 1`` would be."""
+    digest = hashlib.sha256(f"{seed}\0{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
 
 
 def is_sid(value: str, prefix: str) -> bool:
