@@ -161,6 +161,18 @@ def refused(exc: TwilioRestException) -> tuple[int, int, str]:
     return exc.status, exc.code, exc.msg
 
 
+def page_refused(exc: BaseException) -> tuple[int, int, str]:
+    """``(status, code, message)`` of a list call twilio-python refused.
+
+    For a list it raises a plain ``TwilioException("Unable to fetch page",
+    response)``, which says nothing of the answer; the answer is its second
+    argument.
+    """
+    message, response = exc.args
+    assert message == "Unable to fetch page"
+    return error_of(response)
+
+
 def last_body(fake: FakeBuilds) -> dict[str, Any]:
     """The JSON body the fake served last: the exact fields a twilio-python record hides
     behind its attributes (to check that every field, and no other, is sent)."""

@@ -21,6 +21,8 @@ from helpers import (
     completed_build,
     error_of,
     last_body,
+    not_found,
+    page_refused,
     raw,
     refused,
     state_of,
@@ -501,9 +503,11 @@ def test_empty_list(fake_builds: FakeBuilds, service: Any, environment: Any) -> 
     }
 
 
-def test_list_of_an_unknown_environment_fails(api: Any) -> None:
-    with pytest.raises(TwilioException, match="Unable to fetch page"):
+def test_list_of_an_unknown_environment_fails(api: Any, service: Any) -> None:
+    with pytest.raises(TwilioException) as refused_list:
         api.environments(UNKNOWN_ENVIRONMENT).deployments.list()
+    path = f"/v1/Services/{service.sid}/Environments/{UNKNOWN_ENVIRONMENT}/Deployments"
+    assert page_refused(refused_list.value) == (404, 20404, not_found(path))
 
 
 def test_fetch_matches_create(fake_builds: FakeBuilds, deployments: Any, build: Build) -> None:

@@ -22,6 +22,7 @@ from helpers import (
     completed_build,
     error_of,
     last_body,
+    page_refused,
     raw,
     refused,
     state_of,
@@ -406,10 +407,20 @@ def test_invalid_filters_are_400(
 
 
 def test_invalid_filter_through_the_client(logs: Any) -> None:
-    with pytest.raises(TwilioException, match="Unable to fetch page"):
+    with pytest.raises(TwilioException) as bad_sid:
         logs.list(function_sid="nope")
-    with pytest.raises(TwilioException, match="Unable to fetch page"):
+    assert page_refused(bad_sid.value) == (
+        400,
+        20001,
+        "Invalid FunctionSid: 'nope' is not a valid Function SID",
+    )
+    with pytest.raises(TwilioException) as bad_date:
         logs.list(start_date="last tuesday")
+    assert page_refused(bad_date.value) == (
+        400,
+        20001,
+        "Invalid StartDate: 'last tuesday' is not an ISO 8601 date-time",
+    )
 
 
 def test_list_of_an_unknown_environment_is_404(fake_builds: FakeBuilds, service: Any) -> None:

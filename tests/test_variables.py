@@ -15,6 +15,8 @@ from helpers import (
     auth_of,
     error_of,
     last_body,
+    not_found,
+    page_refused,
     raw,
     refused,
     state_of,
@@ -432,9 +434,11 @@ def test_fetch_through_another_environment_is_404(
     )
 
 
-def test_list_of_an_unknown_environment_fails(api: Any) -> None:
-    with pytest.raises(TwilioException, match="Unable to fetch page"):
+def test_list_of_an_unknown_environment_fails(api: Any, service: Any) -> None:
+    with pytest.raises(TwilioException) as refused_list:
         api.environments(UNKNOWN_ENVIRONMENT).variables.list()
+    path = f"/v1/Services/{service.sid}/Environments/{UNKNOWN_ENVIRONMENT}/Variables"
+    assert page_refused(refused_list.value) == (404, 20404, not_found(path))
 
 
 def test_a_unique_name_in_the_path_is_404(
