@@ -168,9 +168,12 @@ def page_refused(exc: BaseException) -> tuple[int, int, str]:
     response)``, which says nothing of the answer; the answer is its second
     argument.
     """
-    message, response = exc.args
+    message, response = exc.args  # a twilio.http.response.Response
     assert message == "Unable to fetch page"
-    return error_of(response)
+    body = json.loads(response.text)
+    assert body["more_info"] == f"https://www.twilio.com/docs/errors/{body['code']}"
+    assert body["status"] == response.status_code
+    return response.status_code, body["code"], body["message"]
 
 
 def last_body(fake: FakeBuilds) -> dict[str, Any]:
