@@ -1,6 +1,6 @@
 """Run every pytest-fakebuilds benchmark and print one table.
 
-    python benchmarks/run.py           # the full run (about four minutes)
+    python benchmarks/run.py           # the full run (about six minutes)
     python benchmarks/run.py --quick   # few iterations: checks that it all works
 
 Each benchmark runs in a fresh child process (this script with ``--child``),
@@ -34,6 +34,7 @@ BENCHMARKS = {
     "listing": "bench_listing",
     "versions": "bench_versions",
     "import": "bench_import",
+    "soak": "bench_soak",
 }
 _MARK = "@@fakebuilds-bench@@"
 

@@ -19,9 +19,12 @@ HEADLINES = (
     "per-request fetch, fake / bare responses stub",
     "per-request upload (10 KB Function), fake / bare responses stub",
     "fixture set-up + tear-down",
-    "listing 10,000 / 1,000 builds",
-    "listing 10,000 / 1,000 function versions",
+    "listing builds as users meet it",
+    "listing function versions as users meet it",
     "import cost: pytest start-up",
+    "soak, threads:",
+    "soak, creates:",
+    "soak, start/stop:",
 )
 
 
