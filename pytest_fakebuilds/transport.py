@@ -217,7 +217,9 @@ def _answer(prepared: requests.PreparedRequest) -> tuple[int, dict[str, str], by
     request = Request(
         method=prepared.method or "GET",
         url=url,
-        headers=prepared.headers,
+        # A plain dict of strings: cheap to keep in the journal, and never
+        # walked by the garbage collector (requests' own mapping would be).
+        headers=dict(prepared.headers),
         body=body or b"",
     )
     if host_kind(request.host) is None:

@@ -119,11 +119,6 @@ class Build(Record):
     runtime: str
     ready_at: datetime
     outcome: Outcome
-    # Rendered bodies by (base URL, casing, finished?): everything else about
-    # a build is immutable, and polling loops fetch the same build many times.
-    rendered: dict[tuple[str, bool, bool], bytes] = field(
-        default_factory=dict, repr=False, compare=False
-    )
 
     def status_at(self, now: datetime) -> str:
         return self.outcome if now >= self.ready_at else "building"

@@ -167,33 +167,40 @@ class BuildTable(Table[Build]):
 
     def __init__(self, store: Store) -> None:
         super().__init__(store, _service_of)
-        self._completions: dict[str, list[tuple[datetime, int, Build]]] = {}
+        # Builds themselves, sorted by (ready_at, seq): no tuple per entry,
+        # so a long run's store holds as few objects as it can for the
+        # garbage collector to walk.
+        self._completions: dict[str, list[Build]] = {}
 
     def add(self, record: Build) -> None:
         with self._store.atomic():
             super().add(record)
             if record.outcome == "completed":
                 entries = self._completions.setdefault(record.service_sid, [])
-                insort(entries, (record.ready_at, record.seq, record), key=_instant)
+                insort(entries, record, key=_instant)
 
     def remove(self, record: Build) -> None:
         with self._store.atomic():
             super().remove(record)
             entries = self._completions.get(record.service_sid, [])
-            index = bisect_left(entries, (record.ready_at, record.seq), key=_instant)
-            if index < len(entries) and entries[index][2] is record:
+            index = bisect_left(entries, _instant(record), key=_instant)
+            if index < len(entries) and entries[index] is record:
                 del entries[index]
 
     def last_completed(self, service_sid: str, now: datetime) -> Build | None:
         """The build of the service that most recently reached ``completed`` by ``now``."""
         with self._store.atomic():
             entries = self._completions.get(service_sid, [])
-            index = bisect_right(entries, now, key=lambda entry: entry[0])
-            return entries[index - 1][2] if index else None
+            index = bisect_right(entries, now, key=_ready_at)
+            return entries[index - 1] if index else None
 
 
-def _instant(entry: tuple[datetime, int, Build]) -> tuple[datetime, int]:
-    return entry[0], entry[1]
+def _instant(record: Build) -> tuple[datetime, int]:
+    return record.ready_at, record.seq
+
+
+def _ready_at(record: Build) -> datetime:
+    return record.ready_at
 
 
 def _service_of(record: Build) -> str:

@@ -52,6 +52,8 @@ class Backend:
         # Domain digits come from a stream of their own, so that they never
         # shift the SIDs that follow a Service's creation.
         self.domains = domains
+        # Recently rendered build bodies (see builds._answer), oldest first.
+        self.rendered: dict[tuple[str, str, bool, bool], bytes] = {}
         self.account_sid = minter.mint(sids.ACCOUNT)
         self.auth_token = minter.secret()
         # The key page tokens are signed with: a hash of the two credentials the

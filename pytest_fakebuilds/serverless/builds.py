@@ -43,6 +43,8 @@ RUNTIMES: tuple[str, ...] = (
     "node22",
     "node24",
 )
+# How many rendered build bodies a fake keeps for polling loops.
+RENDERED_BODIES = 256
 # Published per-build limits.
 MAX_FUNCTION_VERSIONS = 50
 MAX_ASSET_VERSIONS = 1000
@@ -237,6 +239,8 @@ def parse_dependencies(raw: str) -> tuple[Dependency, ...]:
 def _with_defaults(
     deps: tuple[Dependency, ...], defaults: tuple[Dependency, ...]
 ) -> tuple[Dependency, ...]:
+    if not deps:
+        return defaults  # the common case: one tuple shared by every such build
     named = {d.name for d in deps}
     return deps + tuple(d for d in defaults if d.name not in named)
 
@@ -286,13 +290,20 @@ def render(ctx: Ctx, build: Build) -> dict[str, object]:
 
 def _answer(ctx: Ctx, status: int, build: Build) -> Response:
     # Everything but the status is immutable, and polling loops fetch the
-    # same build many times: the body is rendered once per form it can take.
+    # same build many times: recent bodies are kept, in every form they take.
+    # Only recent ones: a long run must not keep a body for every build.
     key = (
+        build.sid,
         ctx.base_url,
         ctx.backend.settings.uppercase_build_visibility,
         ctx.backend.now() >= build.ready_at,
     )
-    body = build.rendered.get(key)
+    cache = ctx.backend.rendered
+    body = cache.get(key)
     if body is None:
-        body = build.rendered[key] = json.dumps(render(ctx, build)).encode()
+        body = json.dumps(render(ctx, build)).encode()
+        with ctx.backend.store.atomic():
+            cache[key] = body
+            if len(cache) > RENDERED_BODIES:
+                del cache[next(iter(cache))]
     return Response.json_bytes(status, body)
