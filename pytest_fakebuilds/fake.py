@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -12,40 +11,20 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .controls import ScenarioControls, check_journal_size
 from .core import clock as clock_module
 from .core.clock import DEFAULT_START, to_timedelta, to_utc
-from .core.errors import FakeInternalError, NotFoundError
-from .core.records import (
-    ApiKey,
-    Asset,
-    AssetVersion,
-    Build,
-    CodeResource,
-    Dependency,
-    Deployment,
-    Environment,
-    Function,
-    FunctionVersion,
-    Log,
-    Record,
-    Service,
-    Variable,
-)
-from .core.routing import DEFAULT_JOURNAL_SIZE, Call, Core
+from .core.errors import FakeInternalError
+from .core.records import ApiKey, Dependency
+from .core.routing import DEFAULT_JOURNAL_SIZE, Core
 from .core.sids import SidMinter, substream
 from .core.store import Store
 from .core.wire import Request, Response
-from .serverless import (
-    build_router,
-    builds,
-    deployments,
-    environments,
-    functions,
-    logs,
-    services,
-    variables,
-    versions,
-)
+from .helpers import RecordHelpers
+from .scenarios.dependencies import DependencyRules
+from .scenarios.faults import Faults
+from .scenarios.outcomes import Outcomes
+from .serverless import build_router, builds
 from .serverless.backend import Backend, Settings
 
 if TYPE_CHECKING:
@@ -56,7 +35,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class FakeBuilds:
+class FakeBuilds(RecordHelpers, ScenarioControls):
     """A fake Twilio Serverless account answering the Serverless API.
 
     Use it as the ``fake_builds`` fixture, as a context manager or as a
@@ -85,6 +64,9 @@ class FakeBuilds:
         than ``public`` (as Twilio's own tooling reads it).
     :param journal_size: how many calls :attr:`calls` keeps, the newest
         (10,000 by default; ``None`` keeps every one).
+    :param runtime_rules: apply Twilio's documented runtime rules on the fake's
+        clock's date (node24 needs ``@twilio/runtime-handler`` 2.1.2; retired
+        runtimes fail or, inherited, are refused with 82007).
     :param all_threads: with ``freeze``, every thread sees the fake's clock
         and sleeps on it; by default only the thread that started the fake
         does, and the threads that enter :meth:`follow_clock`.
@@ -103,15 +85,11 @@ class FakeBuilds:
         uppercase_build_visibility: bool = False,
         journal_size: int | None = DEFAULT_JOURNAL_SIZE,
         all_threads: bool = False,
+        runtime_rules: bool = True,
     ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise TypeError(f"seed must be an int, got {seed!r}")
-        if journal_size is not None and (
-            isinstance(journal_size, bool) or not isinstance(journal_size, int) or journal_size < 0
-        ):
-            raise ValueError(
-                f"journal_size must be a non-negative int or None, got {journal_size!r}"
-            )
+        check_journal_size(journal_size)
         self.seed = seed
         self.strict = strict
         settings = Settings(uppercase_build_visibility=uppercase_build_visibility)
@@ -137,13 +115,22 @@ class FakeBuilds:
             SidMinter(seed),
             settings,
             domains=SidMinter(substream(seed, "domains")),
+            outcomes=Outcomes(),
+            dependency_rules=DependencyRules(runtime_rules=runtime_rules),
         )
         self._core = Core(
             build_router(),
             self._backend,
             SidMinter(substream(seed, "request-ids")),
             journal_size=journal_size,
+            now=self._clock.now,
         )
+        self._faults = Faults(
+            {route.operation for route in self._core.router.routes},
+            self._clock.advance,
+            substream(seed, "faults"),
+        )
+        self._core.hooks.append(self._faults.before)
         self._transport: Interception | None = None
 
     # Credentials ----------------------------------------------------------------
@@ -230,213 +217,7 @@ class FakeBuilds:
         """Move the clock forward by ``delta`` (a timedelta or seconds); returns :meth:`now`."""
         return self._clock.advance(delta)
 
-    # Outcomes -------------------------------------------------------------------
-
-    def fail_next_build(self, count: int = 1) -> None:
-        """Make the next ``count`` builds created end ``failed`` instead of ``completed``."""
-        if count < 1:
-            raise ValueError("count must be at least 1")
-        self._settings.pending_outcomes.extend(["failed"] * count)
-
-    # Records ---------------------------------------------------------------------
-    #
-    # Every helper goes through the same rules as the HTTP side and raises what
-    # the API would answer as a Python exception: an InvalidParameterError or
-    # ConflictError (both ValueErrors) or a NotFoundError (a LookupError).
-
-    def create_service(
-        self,
-        unique_name: str | None = None,
-        friendly_name: str | None = None,
-        *,
-        include_credentials: bool = True,
-        ui_editable: bool = False,
-    ) -> Service:
-        """Add a Service (``ZS…``); without a name, the first free ``service-N``."""
-        backend = self._backend
-        with self._store.atomic():
-            name = unique_name if unique_name is not None else services.free_unique_name(backend)
-            return services.create(
-                backend,
-                unique_name=name,
-                friendly_name=friendly_name or name,
-                include_credentials=include_credentials,
-                ui_editable=ui_editable,
-            )
-
-    def create_environment(
-        self,
-        service_sid: str | Service,
-        unique_name: str | None = None,
-        domain_suffix: str | None = None,
-    ) -> Environment:
-        """Add an Environment (``ZE…``). Without a name it is named as Twilio's
-        deploy toolkit names it: ``{domain_suffix}-environment``, or ``production``."""
-        if unique_name is None:
-            unique_name = f"{domain_suffix}-environment" if domain_suffix else "production"
-        return environments.create(
-            self._backend,
-            services.get(self._backend, _sid(service_sid)),
-            unique_name=unique_name,
-            domain_suffix=domain_suffix,
-        )
-
-    def create_function(self, service_sid: str | Service, friendly_name: str) -> Function:
-        """Add a Function (``ZH…``) with no versions yet."""
-        service = services.get(self._backend, _sid(service_sid))
-        return functions.create(
-            self._backend, functions.FUNCTIONS, service, friendly_name=friendly_name
-        )
-
-    def create_asset(self, service_sid: str | Service, friendly_name: str) -> Asset:
-        """Add an Asset (``ZH…``) with no versions yet."""
-        service = services.get(self._backend, _sid(service_sid))
-        return functions.create(
-            self._backend, functions.ASSETS, service, friendly_name=friendly_name
-        )
-
-    def create_function_version(
-        self,
-        service_sid: str | Service,
-        path: str,
-        visibility: str = "public",
-        content: str | bytes = (
-            "exports.handler = (context, event, callback) => callback(null, {});\n"
-        ),
-        *,
-        function_sid: str | Function | None = None,
-    ) -> FunctionVersion:
-        """Upload a Function Version (``ZN…``), as the upload host would.
-
-        Into ``function_sid``, or else into a new Function (``ZH…``) named after
-        the path, as Twilio's deploy toolkit names them.
-        """
-        return self._upload(
-            functions.FUNCTIONS, service_sid, path, visibility, content, function_sid
-        )
-
-    def create_asset_version(
-        self,
-        service_sid: str | Service,
-        path: str,
-        visibility: str = "public",
-        content: str | bytes = b"",
-        *,
-        asset_sid: str | Asset | None = None,
-    ) -> AssetVersion:
-        """Upload an Asset Version (``ZN…``); into ``asset_sid``, or a new Asset (``ZH…``)."""
-        return self._upload(functions.ASSETS, service_sid, path, visibility, content, asset_sid)
-
-    def _upload(
-        self,
-        kind: functions.Kind[functions.C, functions.V],
-        service: str | Service,
-        path: str,
-        visibility: str,
-        content: str | bytes,
-        parent: str | CodeResource | None,
-    ) -> functions.V:
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        backend = self._backend
-        checked_path, _, _ = versions.check(kind, path=path, visibility_=visibility, content=data)
-        with self._store.atomic():
-            if parent is None:
-                found = services.get(backend, _sid(service))
-                into = functions.create(backend, kind, found, friendly_name=checked_path)
-            else:
-                into = functions.get(backend, kind, _sid(service), _sid(parent))
-            return versions.create(
-                backend, kind, into, path=path, visibility_=visibility, content=data
-            )
-
-    def create_build(
-        self,
-        service_sid: str | Service,
-        function_versions: Iterable[str | FunctionVersion] = (),
-        asset_versions: Iterable[str | AssetVersion] = (),
-        *,
-        dependencies: str | Iterable[tuple[str, str]] | None = None,
-        runtime: str | None = None,
-    ) -> Build:
-        """Create a Build (``ZB…``) of these versions, as ``POST …/Builds`` would."""
-        if dependencies is not None and not isinstance(dependencies, str):
-            dependencies = json.dumps([{"name": n, "version": v} for n, v in dependencies])
-        return builds.create(
-            self._backend,
-            services.get(self._backend, _sid(service_sid)),
-            function_version_sids=[_sid(v) for v in function_versions],
-            asset_version_sids=[_sid(v) for v in asset_versions],
-            dependencies=dependencies,
-            runtime=runtime,
-        )
-
-    def deploy(
-        self, environment_sid: str | Environment, build_sid: str | Build | None = None
-    ) -> Deployment:
-        """Make a completed build live on an environment (a Deployment, ``ZD…``);
-        without a build, take the environment's live build down."""
-        environment = self._environment(environment_sid)
-        return deployments.create(
-            self._backend, environment, build_sid=None if build_sid is None else _sid(build_sid)
-        )
-
-    def set_variable(self, environment_sid: str | Environment, key: str, value: str) -> Variable:
-        """Set an environment's Variable (``ZV…``): update the one with ``key``, or create it."""
-        backend = self._backend
-        environment = self._environment(environment_sid)
-        with self._store.atomic():
-            existing = variables.by_key(backend, environment, key)
-            if existing is not None:
-                return variables.update(backend, existing, value=value)
-            return variables.create(backend, environment, key=key, value=value)
-
-    def add_log(
-        self,
-        environment_sid: str | Environment,
-        message: str,
-        *,
-        level: str = "info",
-        function_sid: str | Function | None = None,
-        date_created: datetime | str | None = None,
-    ) -> Log:
-        """Add a log line (``NO…``) to an environment, as one of its functions would write it.
-
-        It records the environment's live build and latest deployment;
-        ``date_created`` (default: now on the fake's clock) may not be later than now.
-        """
-        return logs.create(
-            self._backend,
-            self._environment(environment_sid),
-            message=message,
-            level=level,
-            function_sid=None if function_sid is None else _sid(function_sid),
-            date_created=None if date_created is None else to_utc(date_created),
-        )
-
-    def _environment(self, environment: str | Environment) -> Environment:
-        sid = _sid(environment)
-        found = self._store.environments.get(sid)
-        if found is None:
-            raise NotFoundError(f"Environment {sid}")
-        return environments.get(self._backend, found.service_sid, sid)
-
     # The transport-neutral core ------------------------------------------------------
-
-    @property
-    def calls(self) -> list[Call]:
-        """The requests the fake answered, with their responses, oldest first:
-        the newest ``journal_size`` of them (10,000 unless configured)."""
-        return list(self._core.calls)
-
-    @property
-    def journal_size(self) -> int | None:
-        """How many calls :attr:`calls` keeps; ``None`` keeps all."""
-        return self._core.calls.maxlen
-
-    @property
-    def calls_dropped(self) -> int:
-        """How many calls the journal no longer holds because it was full."""
-        return self._core.calls_seen - len(self._core.calls)
 
     def handle(self, request: Request) -> Response:
         """Answer one request to the serverless host, as any transport would."""
@@ -523,7 +304,3 @@ def _dependencies(value: str | Iterable[tuple[str, str]]) -> tuple[Dependency, .
     if isinstance(value, str):
         return builds.parse_dependencies(value)
     return tuple(Dependency(name, version) for name, version in value)
-
-
-def _sid(value: str | Record) -> str:
-    return value if isinstance(value, str) else value.sid

@@ -234,6 +234,8 @@ def _answer(prepared: requests.PreparedRequest) -> tuple[int, dict[str, str], by
             raise UnmockedTwilioHostError(f"pytest-fakebuilds: {url}: no fake is active")
         core = _INTERCEPTION.answering(request)
     response = core.handle(request)
+    if response.exception is not None:
+        raise response.exception  # a fault: the client's transport fails
     return response.status, dict(response.headers), response.body
 
 

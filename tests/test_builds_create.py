@@ -194,12 +194,12 @@ def test_runtime_defaults_to_last_completed_build(
     fake_builds: FakeBuilds, builds: Any, service: Any
 ) -> None:
     hello = fake_builds.create_function_version(service.sid, "/hello")
-    builds.create(function_versions=[hello.sid], runtime="node18")
+    builds.create(function_versions=[hello.sid], runtime="node20")
     fake_builds.advance(fake_builds.build_duration - timedelta(seconds=1))
     # Still building: nothing has completed yet, so the platform default applies.
     assert builds.create(function_versions=[hello.sid]).runtime == "node22"
     fake_builds.advance(timedelta(seconds=1))
-    assert builds.create(function_versions=[hello.sid]).runtime == "node18"
+    assert builds.create(function_versions=[hello.sid]).runtime == "node20"
 
 
 def test_failed_builds_do_not_set_the_inherited_runtime(
@@ -218,9 +218,9 @@ def test_deleting_the_only_completed_build_falls_back_to_the_default(
     fake_builds: FakeBuilds, builds: Any, service: Any
 ) -> None:
     hello = fake_builds.create_function_version(service.sid, "/hello")
-    done = builds.create(function_versions=[hello.sid], runtime="node18")
+    done = builds.create(function_versions=[hello.sid], runtime="node20")
     fake_builds.advance(fake_builds.build_duration)
-    assert builds.create(function_versions=[hello.sid]).runtime == "node18"  # inherited
+    assert builds.create(function_versions=[hello.sid]).runtime == "node20"  # inherited
     for build in builds.list():
         if build.sid != done.sid:
             builds(build.sid).delete()
@@ -234,16 +234,16 @@ def test_deleting_the_latest_completed_build_falls_back_to_the_one_before(
     fake_builds: FakeBuilds, builds: Any, service: Any
 ) -> None:
     hello = fake_builds.create_function_version(service.sid, "/hello")
-    builds.create(function_versions=[hello.sid], runtime="node16")
+    builds.create(function_versions=[hello.sid], runtime="node20")
     fake_builds.advance(fake_builds.build_duration)
-    latest = builds.create(function_versions=[hello.sid], runtime="node20")
+    latest = builds.create(function_versions=[hello.sid], runtime="node24")
     # Deleted while building: it must not count once its time comes either.
-    doomed = builds.create(function_versions=[hello.sid], runtime="node24")
+    doomed = builds.create(function_versions=[hello.sid], runtime="node22")
     fake_builds.advance(fake_builds.build_duration)
     builds(doomed.sid).delete()
-    assert builds.create(function_versions=[hello.sid]).runtime == "node20"
+    assert builds.create(function_versions=[hello.sid]).runtime == "node24"
     builds(latest.sid).delete()
-    assert builds.create(function_versions=[hello.sid]).runtime == "node16"
+    assert builds.create(function_versions=[hello.sid]).runtime == "node20"
 
 
 @pytest.mark.fake_builds(default_runtime="node24")

@@ -396,13 +396,13 @@ def test_marker_keys_are_applied(probe: pytest.Pytester, monkeypatch: pytest.Mon
 
 
         @pytest.mark.fake_builds(
-            default_runtime="node18",
+            default_runtime="node20",
             default_dependencies=[("lodash", "4.17.21")],
             uppercase_build_visibility=True,
         )
         def test_build_defaults(fake_builds):
             _, build = new_build(fake_builds)
-            assert build.runtime == "node18"
+            assert build.runtime == "node20"
             assert build.dependencies == [{"name": "lodash", "version": "4.17.21"}]
             assert [v["visibility"] for v in build.function_versions] == ["PUBLIC"]
 
@@ -411,7 +411,7 @@ def test_marker_keys_are_applied(probe: pytest.Pytester, monkeypatch: pytest.Mon
             _, build = new_build(fake_builds)
             assert fake_builds.build_duration == timedelta(seconds=10)
             assert not fake_builds.strict
-            assert build.runtime != "node18"
+            assert build.runtime != "node20"
             assert "lodash" not in [d["name"] for d in build.dependencies]
             assert [v["visibility"] for v in build.function_versions] == ["public"]
         """

@@ -117,14 +117,25 @@ class Build(Record):
     asset_versions: tuple[AssetVersion, ...]
     dependencies: tuple[Dependency, ...]
     runtime: str
-    ready_at: datetime
+    # When the build stops building; None while it waits for status reads
+    # (``reads_left``) or hangs for ever.
+    ready_at: datetime | None
     outcome: Outcome
+    failure_reason: str | None = None
+    reads_left: int | None = None
+    # Bumped whenever how the build ends changes, so cached bodies go stale.
+    revision: int = 0
+
+    def finished(self, now: datetime) -> bool:
+        return self.ready_at is not None and now >= self.ready_at
 
     def status_at(self, now: datetime) -> str:
-        return self.outcome if now >= self.ready_at else "building"
+        return self.outcome if self.finished(now) else "building"
 
     def date_updated_at(self, now: datetime) -> datetime:
-        return self.ready_at if now >= self.ready_at else self.date_created
+        if self.ready_at is not None and now >= self.ready_at:
+            return self.ready_at
+        return self.date_created
 
 
 @dataclass(eq=False, kw_only=True)

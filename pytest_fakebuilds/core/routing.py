@@ -14,6 +14,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Generic, Literal, Protocol, TypeVar
 
 from . import errors, sids
@@ -59,10 +60,23 @@ Handler = Callable[[Context[S]], Response]
 
 @dataclass(frozen=True)
 class Call:
-    """One request the fake answered, and its answer, in arrival order."""
+    """One request the fake answered, and its answer, in arrival order.
+
+    ``operation`` is the route's operation (None when no route matched),
+    ``params`` its path parameters by the spec's names, ``time`` the fake's
+    clock when the request arrived.
+    """
 
     request: Request
     response: Response
+    operation: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    time: datetime | None = None
+
+
+# Called after routing, before the handler: the first answer wins, and the
+# handler never runs (scenarios' faults register here).
+Hook = Callable[[Request, str, dict[str, str]], "Response | None"]
 
 
 @dataclass(frozen=True)
@@ -155,9 +169,12 @@ class Core(Generic[S]):
         backend: S,
         request_ids: SidMinter,
         journal_size: int | None = DEFAULT_JOURNAL_SIZE,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self.router = router
         self.backend = backend
+        self.now = now
+        self.hooks: list[Hook] = []
         # A stream of its own, so that how many requests a test makes never
         # shifts the SIDs of the records it creates.
         self._request_ids = request_ids
@@ -170,7 +187,8 @@ class Core(Generic[S]):
         self._good_auth: set[str] = set()
 
     def handle(self, request: Request) -> Response:
-        answer = self._answer(request)
+        arrived = self.now() if self.now is not None else None
+        answer, operation, params = self._answer(request)
         with self._lock:
             request_id = self._request_ids.mint(sids.REQUEST)
             response = Response(
@@ -181,8 +199,9 @@ class Core(Generic[S]):
                     **_platform_headers(request.host),
                     "Twilio-Request-Id": request_id,
                 },
+                answer.exception,
             )
-            self.calls.append(Call(request, response))
+            self.calls.append(Call(request, response, operation, params, arrived))
             self.calls_seen += 1
         return response
 
@@ -200,22 +219,28 @@ class Core(Generic[S]):
             self._good_auth.add(header)
         return True
 
-    def _answer(self, request: Request) -> Response:
+    def _answer(self, request: Request) -> tuple[Response, str | None, dict[str, str]]:
+        operation: str | None = None
+        params: dict[str, str] = {}
         try:
             if not self._authenticated(request):
-                return _unauthorized(request.path)
+                return _unauthorized(request.path), None, params
             route, params = self.router.match(host_kind(request.host), request.method, request.path)
-            return route.handler(
-                Context(request, params, self.backend, rest_base_url(request.host))
-            )
+            operation = route.operation
+            for hook in self.hooks:
+                faulted = hook(request, operation, params)
+                if faulted is not None:
+                    return faulted, operation, params
+            context = Context(request, params, self.backend, rest_base_url(request.host))
+            return route.handler(context), operation, params
         except errors.ApiError as error:
-            return Response.error(error, request.path)
+            return Response.error(error, request.path), operation, params
         except Exception as exc:
             # The client gets Twilio's 500; the test gets the traceback at
             # teardown, so a bug in the fake can never pass for an API answer.
             with self._lock:
                 self.internal_errors.append(exc)
-            return Response.error(errors.InternalServerError(), request.path)
+            return Response.error(errors.InternalServerError(), request.path), operation, params
 
 
 def _platform_headers(host: str) -> dict[str, str]:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterator
-from datetime import datetime
-from typing import Generic, TypeVar
+from datetime import datetime, timezone
+from typing import Any, Generic, TypeVar
 
 from .records import (
     ApiKey,
@@ -175,17 +175,36 @@ class BuildTable(Table[Build]):
     def add(self, record: Build) -> None:
         with self._store.atomic():
             super().add(record)
-            if record.outcome == "completed":
-                entries = self._completions.setdefault(record.service_sid, [])
-                insort(entries, record, key=_instant)
+            self._index(record)
 
     def remove(self, record: Build) -> None:
         with self._store.atomic():
             super().remove(record)
-            entries = self._completions.get(record.service_sid, [])
-            index = bisect_left(entries, _instant(record), key=_instant)
-            if index < len(entries) and entries[index] is record:
-                del entries[index]
+            self._unindex(record)
+
+    def change(self, record: Build, **fields: Any) -> None:
+        """Change how a stored build ends (its outcome, ``ready_at``...),
+        keeping the completion index and cached bodies right."""
+        with self._store.atomic():
+            self._unindex(record)
+            for name, value in fields.items():
+                setattr(record, name, value)
+            record.revision += 1
+            if self._by_sid.get(record.sid) is record:
+                self._index(record)
+
+    def _index(self, record: Build) -> None:
+        if record.outcome == "completed" and record.ready_at is not None:
+            entries = self._completions.setdefault(record.service_sid, [])
+            insort(entries, record, key=_instant)
+
+    def _unindex(self, record: Build) -> None:
+        if record.ready_at is None:
+            return
+        entries = self._completions.get(record.service_sid, [])
+        index = bisect_left(entries, _instant(record), key=_instant)
+        if index < len(entries) and entries[index] is record:
+            del entries[index]
 
     def last_completed(self, service_sid: str, now: datetime) -> Build | None:
         """The build of the service that most recently reached ``completed`` by ``now``."""
@@ -195,12 +214,15 @@ class BuildTable(Table[Build]):
             return entries[index - 1] if index else None
 
 
+_NEVER = datetime.max.replace(tzinfo=timezone.utc)
+
+
 def _instant(record: Build) -> tuple[datetime, int]:
-    return record.ready_at, record.seq
+    return record.ready_at or _NEVER, record.seq
 
 
 def _ready_at(record: Build) -> datetime:
-    return record.ready_at
+    return record.ready_at or _NEVER
 
 
 def _service_of(record: Build) -> str:

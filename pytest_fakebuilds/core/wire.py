@@ -143,9 +143,13 @@ class Request:
 
 @dataclass(frozen=True)
 class Response:
+    """An answer. ``exception``, when set, is no answer at all: the client's
+    transport raises it instead (a connection error, a timeout)."""
+
     status: int
     body: bytes = b""
     headers: Mapping[str, str] = field(default_factory=dict)
+    exception: BaseException | None = None
 
     @classmethod
     def json(cls, status: int, payload: object) -> Response:

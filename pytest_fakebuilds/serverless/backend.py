@@ -8,13 +8,15 @@ through the same code. Nothing here knows HTTP.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..core import sids
 from ..core.clock import ManualClock
-from ..core.records import ApiKey, Dependency, Outcome
+from ..core.records import ApiKey, Dependency
 from ..core.store import Store
+from ..scenarios.dependencies import DependencyRules
+from ..scenarios.outcomes import Outcomes
 
 # "Node.js v22 remains the current default" (Twilio docs, July 2026).
 DEFAULT_RUNTIME = "node22"
@@ -33,7 +35,6 @@ class Settings:
     default_dependencies: tuple[Dependency, ...] = DEFAULT_DEPENDENCIES
     default_runtime: str = DEFAULT_RUNTIME
     uppercase_build_visibility: bool = False
-    pending_outcomes: list[Outcome] = field(default_factory=list)
 
 
 class Backend:
@@ -44,6 +45,8 @@ class Backend:
         minter: sids.SidMinter,
         settings: Settings,
         domains: sids.SidMinter,
+        outcomes: Outcomes | None = None,
+        dependency_rules: DependencyRules | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -52,8 +55,11 @@ class Backend:
         # Domain digits come from a stream of their own, so that they never
         # shift the SIDs that follow a Service's creation.
         self.domains = domains
+        # What a test has set up to go wrong (see the scenarios package).
+        self.outcomes = outcomes or Outcomes()
+        self.dependency_rules = dependency_rules or DependencyRules()
         # Recently rendered build bodies (see builds._answer), oldest first.
-        self.rendered: dict[tuple[str, str, bool, bool], bytes] = {}
+        self.rendered: dict[tuple[str, int, str, bool, bool], bytes] = {}
         self.account_sid = minter.mint(sids.ACCOUNT)
         self.auth_token = minter.secret()
         # The key page tokens are signed with: a hash of the two credentials the

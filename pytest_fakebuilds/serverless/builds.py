@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import timedelta
 
 from ..core import errors, sids
 from ..core.records import (
@@ -87,7 +87,9 @@ def list_build(ctx: Ctx) -> Response:
 
 
 def fetch_build(ctx: Ctx) -> Response:
-    return _answer(ctx, 200, get(ctx.backend, ctx.params["ServiceSid"], ctx.params["Sid"]))
+    build = get(ctx.backend, ctx.params["ServiceSid"], ctx.params["Sid"])
+    read(ctx.backend, build)
+    return _answer(ctx, 200, build)
 
 
 def delete_build(ctx: Ctx) -> Response:
@@ -98,6 +100,7 @@ def delete_build(ctx: Ctx) -> Response:
 
 def fetch_build_status(ctx: Ctx) -> Response:
     build = get(ctx.backend, ctx.params["ServiceSid"], ctx.params["Sid"])
+    read(ctx.backend, build)
     return Response.json(
         200,
         {
@@ -140,20 +143,80 @@ def create(
         _limit(functions, MAX_FUNCTION_VERSIONS, "FunctionVersions", "Function")
         _limit(assets, MAX_ASSET_VERSIONS, "AssetVersions", "Asset")
         now = backend.now()
+        rules = backend.dependency_rules
+        if runtime is None:
+            latest = store.builds.last_completed(service.sid, now)
+            if latest is None:
+                runtime = backend.settings.default_runtime
+            else:
+                runtime = latest.runtime
+                rules.check_inherited(runtime, now)
+        named = _with_defaults(deps, backend.settings.default_dependencies)
+        rules.validate(named, runtime)
+        built, runtime_failure = rules.apply(named, runtime, now)
         build = Build(
             sid=backend.mint(sids.BUILD),
             account_sid=backend.account_sid,
             service_sid=service.sid,
             function_versions=functions,
             asset_versions=assets,
-            dependencies=_with_defaults(deps, backend.settings.default_dependencies),
-            runtime=runtime or _inherited_runtime(backend, service.sid, now),
+            dependencies=built,
+            runtime=runtime,
             date_created=now,
-            ready_at=now + backend.settings.build_duration,
-            outcome=_take_outcome(backend),
+            ready_at=None,
+            outcome="completed",
         )
+        plan = backend.outcomes.plan(
+            build,
+            now=now,
+            build_duration=backend.settings.build_duration,
+            runtime_failure=runtime_failure,
+        )
+        build.outcome, build.failure_reason = plan.outcome, plan.reason
+        build.ready_at, build.reads_left = plan.ready_at, plan.reads_left
         store.builds.add(build)
         return build
+
+
+def read(backend: Backend, build: Build) -> None:
+    """A status read: a build that ends after a number of reads counts it, and
+    the read after the last one sees it finished, from the clock's now."""
+    if build.reads_left is None:
+        return
+    with backend.store.atomic():
+        left = build.reads_left  # read again: another thread may have finished it
+        if left is not None and left > 0:
+            build.reads_left = left - 1
+        elif left is not None:
+            backend.store.builds.change(build, ready_at=backend.now(), reads_left=None)
+
+
+def change_outcome(
+    backend: Backend,
+    build: Build,
+    *,
+    outcome: Outcome | None,
+    reason: str | None,
+    after: timedelta | None,
+    after_reads: int | None,
+    hang: bool,
+) -> None:
+    """Decide again how a building build ends (a test's per-build control)."""
+    with backend.store.atomic():
+        now = backend.now()
+        if build.finished(now):
+            raise ValueError(f"build {build.sid} already ended {build.outcome}")
+        fields: dict[str, object] = {}
+        if outcome is not None:
+            fields["outcome"] = outcome
+            fields["failure_reason"] = reason if outcome == "failed" else None
+        if hang:
+            fields["ready_at"], fields["reads_left"] = None, None
+        elif after is not None:
+            fields["ready_at"], fields["reads_left"] = now + after, None
+        elif after_reads is not None:
+            fields["ready_at"], fields["reads_left"] = None, after_reads
+        backend.store.builds.change(build, **fields)
 
 
 def get(backend: Backend, service_sid: str, sid: str) -> Build:
@@ -188,17 +251,6 @@ def _versions(
             )
         found.append(version)
     return tuple(found)
-
-
-def _inherited_runtime(backend: Backend, service_sid: str, now: datetime) -> str:
-    """The runtime of the service's last successful build, as Twilio does."""
-    latest = backend.store.builds.last_completed(service_sid, now)
-    return latest.runtime if latest is not None else backend.settings.default_runtime
-
-
-def _take_outcome(backend: Backend) -> Outcome:
-    pending = backend.settings.pending_outcomes
-    return pending.pop(0) if pending else "completed"
 
 
 def parse_dependencies(raw: str) -> tuple[Dependency, ...]:
@@ -294,9 +346,10 @@ def _answer(ctx: Ctx, status: int, build: Build) -> Response:
     # Only recent ones: a long run must not keep a body for every build.
     key = (
         build.sid,
+        build.revision,
         ctx.base_url,
         ctx.backend.settings.uppercase_build_visibility,
-        ctx.backend.now() >= build.ready_at,
+        build.finished(ctx.backend.now()),
     )
     cache = ctx.backend.rendered
     body = cache.get(key)
