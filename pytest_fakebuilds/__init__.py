@@ -18,6 +18,7 @@ __all__ = [
     "AssetVersion",
     "Build",
     "Call",
+    "CallList",
     "ConflictError",
     "Dependency",
     "Deployment",
@@ -25,6 +26,7 @@ __all__ = [
     "FakeBuilds",
     "FakeBuildsError",
     "FakeInternalError",
+    "Fault",
     "Function",
     "FunctionVersion",
     "InvalidParameterError",
@@ -33,7 +35,9 @@ __all__ = [
     "NotFoundError",
     "Request",
     "Response",
+    "Rule",
     "Service",
+    "SnapshotError",
     "TooLargeError",
     "UnmockedTwilioHostError",
     "Variable",
@@ -67,6 +71,10 @@ if TYPE_CHECKING:
     from .core.routing import Call
     from .core.wire import Request, Response
     from .fake import FakeBuilds
+    from .scenarios.faults import Fault
+    from .scenarios.journal import CallList
+    from .scenarios.outcomes import Rule
+    from .snapshot import SnapshotError
     from .transport import NetworkBlockedError, UnmockedTwilioHostError
 
 _WHERE = {
@@ -100,6 +108,10 @@ _WHERE = {
         ),
         "core.records",
     ),
+    "Fault": "scenarios.faults",
+    "CallList": "scenarios.journal",
+    "Rule": "scenarios.outcomes",
+    "SnapshotError": "snapshot",
     "NetworkBlockedError": "transport",
     "UnmockedTwilioHostError": "transport",
     "Call": "core.routing",

@@ -219,6 +219,24 @@ class FakeBuilds(RecordHelpers, ScenarioControls):
 
     # The transport-neutral core ------------------------------------------------------
 
+    def snapshot(self) -> dict[str, Any]:
+        """The whole fake as plain JSON-able data with a ``version`` key: every
+        record, the clock, the seed and SID streams, pending outcomes and the
+        rules and faults that can be saved (what cannot is listed under
+        ``unsaved``). :meth:`from_snapshot` makes a fake in exactly that state."""
+        from . import snapshot
+
+        return snapshot.take(self)
+
+    @classmethod
+    def from_snapshot(cls, data: dict[str, Any], **options: Any) -> FakeBuilds:
+        """A new, stopped fake in the state ``data`` (from :meth:`snapshot`) holds:
+        after it, the same calls give the same answers and SIDs as the original
+        would. ``options`` override the saved ones (``freeze``, ``strict``...)."""
+        from . import snapshot
+
+        return snapshot.restore(cls, data, dict(options))
+
     def handle(self, request: Request) -> Response:
         """Answer one request to the serverless host, as any transport would."""
         return self._core.handle(request)

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 MARKER = (
     "fake_builds(**settings): configure this test's fake_builds fixture (and request it): "
     "seed, build_duration, start, freeze, strict, default_runtime, default_dependencies, "
-    "uppercase_build_visibility, journal_size, all_threads"
+    "uppercase_build_visibility, journal_size, all_threads, runtime_rules, "
+    "snapshot (a path: start from a saved snapshot)"
 )
 
 
@@ -64,6 +65,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="do not freeze global time; fakes keep their own clock (for time-machine suites) "
         "(default: ini fakebuilds_freeze_time, else freeze)",
+    )
+    group.addoption(
+        "--fakebuilds-save-failures",
+        default=None,
+        metavar="DIR",
+        help="write the snapshot and the journal of every failed test that used a fake "
+        "to DIR, one JSON file per test (default: ini fakebuilds_save_failures)",
+    )
+    parser.addini(
+        "fakebuilds_save_failures",
+        "directory for the snapshot and journal of every failed test that used a fake",
+        default="",
     )
     parser.addini("fakebuilds_seed", "base seed for fake_builds (an integer)", default="0")
     parser.addini("fakebuilds_strict", "block real network access to non-Twilio hosts", type="bool")
@@ -153,14 +166,8 @@ def derive_seed(base: int, nodeid: str) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
-def settings_for(request: pytest.FixtureRequest) -> dict[str, Any]:
-    config = request.config
-    settings: dict[str, Any] = {
-        "seed": derive_seed(base_seed(config), request.node.nodeid),
-        "build_duration": build_duration(config),
-        "strict": flag(config, "fakebuilds_strict", "fakebuilds_strict"),
-        "freeze": flag(config, "fakebuilds_freeze", "fakebuilds_freeze_time"),
-    }
+def marker_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    settings: dict[str, Any] = {}
     # Outer markers (module, class) first, so the closest one wins.
     for marker in reversed(list(request.node.iter_markers("fake_builds"))):
         if marker.args:
@@ -170,6 +177,102 @@ def settings_for(request: pytest.FixtureRequest) -> dict[str, Any]:
             )
         settings.update(marker.kwargs)
     return settings
+
+
+def settings_for(request: pytest.FixtureRequest) -> dict[str, Any]:
+    config = request.config
+    settings: dict[str, Any] = {
+        "seed": derive_seed(base_seed(config), request.node.nodeid),
+        "build_duration": build_duration(config),
+        "strict": flag(config, "fakebuilds_strict", "fakebuilds_strict"),
+        "freeze": flag(config, "fakebuilds_freeze", "fakebuilds_freeze_time"),
+    }
+    settings.update(marker_settings(request))
+    return settings
+
+
+def load_snapshot(request: pytest.FixtureRequest, path: Any) -> Any:
+    """A snapshot file named by the marker: relative to the test's own file,
+    else to the rootdir. Files written by ``--fakebuilds-save-failures`` load
+    too (their ``snapshot`` key)."""
+    import json
+    from pathlib import Path
+
+    wanted = Path(path)
+    if not wanted.is_absolute():
+        beside = Path(str(request.node.path)).parent / wanted
+        wanted = beside if beside.exists() else Path(str(request.config.rootpath)) / wanted
+    data = json.loads(wanted.read_text(encoding="utf-8"))
+    if isinstance(data, dict) and "snapshot" in data and "format" not in data:
+        data = data["snapshot"]
+    return data
+
+
+def make_fake(request: pytest.FixtureRequest) -> FakeBuilds:
+    from .fake import FakeBuilds
+
+    markers = marker_settings(request)
+    snapshot = markers.pop("snapshot", None)
+    try:
+        if snapshot is None:
+            return FakeBuilds(**settings_for(request))
+        # The snapshot's own seed, clock and options stand; the command
+        # line's strict and freeze, and the marker's keys, override them.
+        config = request.config
+        overrides = {
+            "strict": flag(config, "fakebuilds_strict", "fakebuilds_strict"),
+            "freeze": flag(config, "fakebuilds_freeze", "fakebuilds_freeze_time"),
+            **markers,
+        }
+        return FakeBuilds.from_snapshot(load_snapshot(request, snapshot), **overrides)
+    except TypeError as exc:
+        raise TypeError(f"@pytest.mark.fake_builds: {exc}") from None
+
+
+FAKE = pytest.StashKey["FakeBuilds"]()
+
+
+def save_failures_dir(config: pytest.Config) -> str | None:
+    option = config.getoption("fakebuilds_save_failures")
+    value = option if option is not None else str(config.getini("fakebuilds_save_failures"))
+    return value.strip() or None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    fake = item.stash.get(FAKE, None)
+    if fake is None:
+        return
+    directory = save_failures_dir(item.config)
+    if report.failed and directory is not None:
+        save_failure(fake, item, report.when, directory)
+    if report.when == "teardown":
+        del item.stash[FAKE]  # items live for the whole session; fakes must not
+
+
+def save_failure(fake: FakeBuilds, item: pytest.Item, when: str, directory: str) -> None:
+    """One JSON file per failed test: its fake's snapshot and journal."""
+    import json
+    import re
+    from pathlib import Path
+
+    from . import snapshot
+
+    target = Path(directory)
+    if not target.is_absolute():
+        target = Path(str(item.config.rootpath)) / target
+    target.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid).strip("_")[:150]
+    digest = hashlib.sha256(item.nodeid.encode()).hexdigest()[:8]
+    data = {
+        "test": item.nodeid,
+        "when": when,
+        "snapshot": fake.snapshot(),
+        "journal": snapshot.journal(fake.calls),
+    }
+    (target / f"{stem}-{digest}.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
 
 
 @pytest.fixture
@@ -182,13 +285,8 @@ def fake_builds(request: pytest.FixtureRequest) -> Iterator[FakeBuilds]:
     is frozen at ``fake_builds.now()`` (``time.sleep`` advances it). Configure
     it with ``@pytest.mark.fake_builds(...)``; see ``FakeBuilds`` for the keys.
     """
-    from .fake import FakeBuilds
-
-    settings = settings_for(request)
-    try:
-        fake = FakeBuilds(**settings)
-    except TypeError as exc:
-        raise TypeError(f"@pytest.mark.fake_builds: {exc}") from None
+    fake = make_fake(request)
+    request.node.stash[FAKE] = fake
     fake.start()
     try:
         yield fake

@@ -48,7 +48,17 @@ class SidMinter:
         generator.seed_instance(seed)
         # 128 bits at a time from the generator's own seeded Random: the same
         # digits hexify("^" * 32) would draw one by one, at a fiftieth of the cost.
+        self._random = generator.random
         self._bits = generator.random.getrandbits
+
+    def state(self) -> list[object]:
+        """Where the stream stands, as plain data (for snapshots)."""
+        version, internal, gauss = self._random.getstate()
+        return [version, list(internal), gauss]
+
+    def set_state(self, state: list[object]) -> None:
+        version, internal, gauss = state
+        self._random.setstate((version, tuple(internal), gauss))  # type: ignore[arg-type]
 
     def secret(self) -> str:
         return format(self._bits(128), "032x")

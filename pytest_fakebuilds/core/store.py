@@ -142,6 +142,18 @@ class Table(Generic[R]):
                 index = self._children[parent] = OrderedIndex()
             index.add(record)
 
+    def restore(self, record: R) -> None:
+        """Put back a record with the sequence number it had (from a snapshot);
+        records of one parent must come back in the order they were made."""
+        with self._store.atomic():
+            self._store.bump_seq(record.seq)
+            self._by_sid[record.sid] = record
+            parent = self._parent_of(record)
+            index = self._children.get(parent)
+            if index is None:
+                index = self._children[parent] = OrderedIndex()
+            index.add(record)
+
     def remove(self, record: R) -> None:
         with self._store.atomic():
             if self._by_sid.get(record.sid) is not record:
@@ -181,6 +193,11 @@ class BuildTable(Table[Build]):
         with self._store.atomic():
             super().remove(record)
             self._unindex(record)
+
+    def restore(self, record: Build) -> None:
+        with self._store.atomic():
+            super().restore(record)
+            self._index(record)
 
     def change(self, record: Build, **fields: Any) -> None:
         """Change how a stored build ends (its outcome, ``ready_at``...),
@@ -253,6 +270,15 @@ class Store:
         with self._lock:
             self._next_seq += 1
             return self._next_seq
+
+    @property
+    def last_seq(self) -> int:
+        return self._next_seq
+
+    def bump_seq(self, seq: int) -> None:
+        """Never hand out ``seq`` or lower again."""
+        with self._lock:
+            self._next_seq = max(self._next_seq, seq)
 
     def add_api_key(self, key: ApiKey) -> None:
         with self._lock:
