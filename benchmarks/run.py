@@ -29,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 # name -> module; the order of the table.
 BENCHMARKS = {
     "request": "bench_request",
+    "scenarios": "bench_scenarios",
     "upload": "bench_upload",
     "fixture": "bench_fixture",
     "listing": "bench_listing",
