@@ -51,11 +51,13 @@ class ScenarioControls:
         return self._backend.outcomes.add_rule(when, reason)
 
     def failure_reason(self, build_sid: str) -> str | None:
-        """Why a failed build failed (None for one that did not fail)."""
+        """Why a failed build failed; None for one that completed, or that has
+        not ended yet (even one that will fail)."""
         build = self._store.builds.get(build_sid)
         if build is None:
             raise NotFoundError(f"Build {build_sid}")
-        return build.failure_reason if build.outcome == "failed" else None
+        failed = build.outcome == "failed" and build.finished(self._backend.now())
+        return build.failure_reason if failed else None
 
     def set_build_outcome(
         self,
@@ -77,6 +79,9 @@ class ScenarioControls:
             raise ValueError("give at most one of after=, after_reads= and hang=True")
         if after_reads is not None and after_reads < 0:
             raise ValueError("after_reads cannot be negative")
+        delay = None if after is None else to_timedelta(after)
+        if delay is not None and delay < timedelta(0):
+            raise ValueError("after cannot be negative")
         build = self._store.builds.get(build_sid)
         if build is None:
             raise NotFoundError(f"Build {build_sid}")
@@ -85,7 +90,7 @@ class ScenarioControls:
             build,
             outcome=outcome,  # type: ignore[arg-type]
             reason=reason,
-            after=None if after is None else to_timedelta(after),
+            after=delay,
             after_reads=after_reads,
             hang=hang,
         )
@@ -223,11 +228,13 @@ class ScenarioControls:
         """Passes when ``operation`` was called (exactly ``times`` times when given);
         otherwise an ``AssertionError`` listing the calls received."""
         __tracebackhide__ = True
+        self._known(operation)
         journal.assert_called(self.calls, operation, times)
 
     def assert_not_called(self, operation: str) -> None:
         """Passes when ``operation`` was never called; otherwise lists its calls."""
         __tracebackhide__ = True
+        self._known(operation)
         journal.assert_not_called(self.calls, operation)
 
     def assert_polled(self, build_sid: str, every: timedelta | float = 1.0) -> None:
@@ -235,7 +242,13 @@ class ScenarioControls:
         ``every`` seconds on the fake's clock, and not read again once it read
         ``completed`` or ``failed``; otherwise lists the reads."""
         __tracebackhide__ = True
-        journal.assert_polled(self.calls, build_sid, as_seconds(every) or 0.0)
+        journal.assert_polled(self.calls, build_sid, as_seconds(every) or 0.0, self.failure_reason)
+
+    def _known(self, operation: str) -> None:
+        # A misspelt operation would make assert_not_called pass for ever.
+        if operation not in self._faults.operations:
+            known = ", ".join(sorted(self._faults.operations))
+            raise ValueError(f"no operation {operation!r}; the fake serves: {known}")
 
 
 def check_journal_size(size: Any) -> None:

@@ -26,7 +26,9 @@ import re
 import socket
 import sys
 import threading
+import weakref
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from unittest import mock
@@ -91,6 +93,9 @@ class _Interception:
         self._patches: list[Any] = []
         self._strict_patches: list[Any] = []
         self._adapter = _TwilioAdapter()
+        # The session's own adapter -> the Twilio adapter that stands in for
+        # it, with its retry policy: a user's urllib3 Retry keeps working.
+        self._twins: weakref.WeakKeyDictionary[Any, _TwilioAdapter] = weakref.WeakKeyDictionary()
         self._previous_get_adapter: Any = requests.Session.get_adapter
         self._mock: responses.RequestsMock | None = None
         self._routes: list[Any] = []
@@ -121,6 +126,20 @@ class _Interception:
                     self._strict_patches.pop().stop()
             if not self._active:
                 self._uninstall()
+
+    def twin_of(self, own: Any) -> _TwilioAdapter:
+        retries = getattr(own, "max_retries", None)
+        if retries is None or not _retries_anything(retries):
+            return self._adapter
+        try:
+            twin = self._twins.get(own)
+        except TypeError:  # not weakly referable: no twin kept
+            twin = None
+        if twin is None:
+            twin = _TwilioAdapter(max_retries=retries)
+            with suppress(TypeError):
+                self._twins[own] = twin
+        return twin
 
     def answering(self, request: Request) -> Core[Any]:
         """The core of the fake a request is for: its credentials' owner, else the newest."""
@@ -243,8 +262,20 @@ def _get_adapter(session: requests.Session, url: str) -> Any:
     # Called for every request any Session sends while a fake is active.
     found = _URL_HOST.match(url)
     if found is not None and _TWILIO_HOST.search(found.group(1).lower()):
+        # The session's own mounted adapter, found as requests finds it, but
+        # without asking any other library's hook: Twilio traffic is ours.
+        lowered = url.lower()
+        for prefix, own in session.adapters.items():
+            if lowered.startswith(prefix.lower()):
+                return _INTERCEPTION.twin_of(own)
         return _INTERCEPTION._adapter
     return _INTERCEPTION._previous_get_adapter(session, url)
+
+
+def _retries_anything(retries: Any) -> bool:
+    # requests' default, Retry(0, read=False), retries nothing: one shared
+    # adapter serves every such session.
+    return bool(getattr(retries, "total", 0)) or bool(getattr(retries, "status_forcelist", None))
 
 
 def _blocked(adapter: HTTPAdapter, target: Any, *args: Any, **kw: Any) -> Any:

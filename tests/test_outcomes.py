@@ -748,14 +748,15 @@ def _last_building_read_overtaken(monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     read = builds_module.read
     held = threading.Event()
 
-    def overtaken(backend: Any, build: Build) -> None:
-        read(backend, build)
+    def overtaken(backend: Any, build: Build) -> bool:
+        finished: bool = read(backend, build)
         if build.reads_left == 0 and not held.is_set():
             held.set()
             for _ in range(1_000_000):
                 if build.ready_at is not None:
                     break
                 _yield()  # releases the GIL: the other pollers run
+        return finished
 
     monkeypatch.setattr(builds_module, "read", overtaken)
     interval = sys.getswitchinterval()

@@ -223,9 +223,17 @@ class Core(Generic[S]):
         operation: str | None = None
         params: dict[str, str] = {}
         try:
+            kind = host_kind(request.host)
             if not self._authenticated(request):
-                return _unauthorized(request.path), None, params
-            route, params = self.router.match(host_kind(request.host), request.method, request.path)
+                # Refused before the path is looked at, as Twilio does; the
+                # journal still names what the call was for, when it can.
+                try:
+                    route, params = self.router.match(kind, request.method, request.path)
+                    operation = route.operation
+                except errors.ApiError:
+                    pass
+                return _unauthorized(request.path), operation, params
+            route, params = self.router.match(kind, request.method, request.path)
             operation = route.operation
             for hook in self.hooks:
                 faulted = hook(request, operation, params)

@@ -10,6 +10,7 @@ fake's clock.
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from collections.abc import Callable, Collection
@@ -126,15 +127,15 @@ class Faults:
         advance: Callable[[float], object],
         seed: int,
     ) -> None:
-        self._operations = frozenset(operations)
+        self.operations = frozenset(operations)
         self._advance = advance
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self.active: list[Fault] = []
 
     def add(self, operation: str, **options: Any) -> Fault:
-        if operation not in self._operations:
-            known = ", ".join(sorted(self._operations))
+        if operation not in self.operations:
+            known = ", ".join(sorted(self.operations))
             raise ValueError(f"no operation {operation!r}; the fake serves: {known}")
         fault = Fault(operation, **options)
         _check(fault)
@@ -158,31 +159,46 @@ class Faults:
         """The core's hook: a fault's answer for this call, or None to let it through."""
         if not self.active:
             return None
+        # Faults take their turns oldest first: every matching fault sees the
+        # call (``nth`` counts calls), latency ones all apply, and the first
+        # that answers answers; one that cannot answer keeps its turn.
+        latency = 0.0
+        answering: Fault | None = None
         with self._lock:
-            chosen = [fault for fault in self.active if self._fires(fault, operation, params)]
-        answer: Response | None = None
-        for fault in chosen:
-            if fault.latency:
-                self._advance(fault.latency)
-            if answer is None:
-                answer = _answer(fault, request.path)
-        return answer
+            for fault in self.active:
+                if not self._sees(fault, operation, params):
+                    continue
+                answers = (
+                    fault.status is not None
+                    or fault.exception is not None
+                    or (fault.body is not None)
+                )
+                if answers and answering is not None:
+                    continue
+                if not self._fires(fault):
+                    continue
+                fault.hits += 1
+                latency += fault.latency or 0.0
+                if answers:
+                    answering = fault
+        if latency:
+            self._advance(latency)
+        return _answer(answering, request.path) if answering is not None else None
 
-    def _fires(self, fault: Fault, operation: str, params: dict[str, str]) -> bool:
+    def _sees(self, fault: Fault, operation: str, params: dict[str, str]) -> bool:
         if fault.operation != operation or fault.spent:
             return False
         if fault.sid is not None and fault.sid not in params.values():
             return False
         fault.seen += 1
+        return True
+
+    def _fires(self, fault: Fault) -> bool:
         if fault.nth is not None:
-            fires = fault.seen == fault.nth
-        elif fault.probability is not None:
-            fires = self._random.random() < fault.probability
-        else:
-            fires = True
-        if fires:
-            fault.hits += 1
-        return fires
+            return fault.seen == fault.nth
+        if fault.probability is not None:
+            return self._random.random() < fault.probability
+        return True
 
 
 def _check(fault: Fault) -> None:
@@ -218,7 +234,8 @@ def _answer(fault: Fault, path: str) -> Response | None:
     response = Response.error(error, path)
     if fault.retry_after is not None:
         headers = dict(response.headers)
-        headers["Retry-After"] = f"{fault.retry_after:g}"
+        # HTTP takes whole seconds only: a fraction is rounded up.
+        headers["Retry-After"] = str(math.ceil(fault.retry_after))
         response = Response(response.status, response.body, headers)
     return response
 

@@ -7,7 +7,7 @@ says what happened rather than only what did not.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from itertools import pairwise
 from typing import TYPE_CHECKING
@@ -95,7 +95,12 @@ def assert_not_called(calls: CallList, operation: str) -> None:
         )
 
 
-def assert_polled(calls: CallList, build_sid: str, every: float = 1.0) -> None:
+def assert_polled(
+    calls: CallList,
+    build_sid: str,
+    every: float = 1.0,
+    reason_of: Callable[[str], str | None] | None = None,
+) -> None:
     """The build's status was read no faster than once per ``every`` seconds on
     the fake's clock, and not read again once it was terminal."""
     __tracebackhide__ = True
@@ -118,10 +123,13 @@ def assert_polled(calls: CallList, build_sid: str, every: float = 1.0) -> None:
                 f"faster than once per {every:g} s:\n{describe(reads, calls.dropped)}"
             )
     for index, call in enumerate(reads):
-        if _status_of(call) in TERMINAL and index != len(reads) - 1:
+        status = _status_of(call)
+        if status in TERMINAL and index != len(reads) - 1:
+            reason = reason_of(build_sid) if reason_of is not None else None
+            why = f" ({reason})" if status == "failed" and reason else ""
             raise AssertionError(
-                f"build {build_sid} was polled again after it read "
-                f"{_status_of(call)!r}:\n{describe(reads, calls.dropped)}"
+                f"build {build_sid} was polled again after it read {status!r}{why}:\n"
+                f"{describe(reads, calls.dropped)}"
             )
 
 

@@ -43,6 +43,7 @@ RUNTIMES: tuple[str, ...] = (
     "node22",
     "node24",
 )
+CHANGED_FAILURE = "the build failed (pytest-fakebuilds: set_build_outcome)"
 # How many rendered build bodies a fake keeps for polling loops.
 RENDERED_BODIES = 256
 # Published per-build limits.
@@ -88,8 +89,7 @@ def list_build(ctx: Ctx) -> Response:
 
 def fetch_build(ctx: Ctx) -> Response:
     build = get(ctx.backend, ctx.params["ServiceSid"], ctx.params["Sid"])
-    read(ctx.backend, build)
-    return _answer(ctx, 200, build)
+    return _answer(ctx, 200, build, read(ctx.backend, build))
 
 
 def delete_build(ctx: Ctx) -> Response:
@@ -100,14 +100,14 @@ def delete_build(ctx: Ctx) -> Response:
 
 def fetch_build_status(ctx: Ctx) -> Response:
     build = get(ctx.backend, ctx.params["ServiceSid"], ctx.params["Sid"])
-    read(ctx.backend, build)
+    finished = read(ctx.backend, build)
     return Response.json(
         200,
         {
             "sid": build.sid,
             "account_sid": build.account_sid,
             "service_sid": build.service_sid,
-            "status": build.status_at(ctx.backend.now()),
+            "status": build.outcome if finished else "building",
             "url": f"{ctx.base_url}/v1/Services/{build.service_sid}/Builds/{build.sid}/Status",
         },
     )
@@ -178,17 +178,24 @@ def create(
         return build
 
 
-def read(backend: Backend, build: Build) -> None:
-    """A status read: a build that ends after a number of reads counts it, and
-    the read after the last one sees it finished, from the clock's now."""
+def read(backend: Backend, build: Build) -> bool:
+    """A status read, and whether it sees the build finished.
+
+    A build that ends after a number of reads counts this one; the read after
+    the last one finishes it, at the clock's now. Decided under the store's
+    lock, so that under threads every counted read sees ``building`` and the
+    build finishes exactly once.
+    """
     if build.reads_left is None:
-        return
+        return build.finished(backend.now())
     with backend.store.atomic():
         left = build.reads_left  # read again: another thread may have finished it
         if left is not None and left > 0:
             build.reads_left = left - 1
-        elif left is not None:
+            return False
+        if left is not None:
             backend.store.builds.change(build, ready_at=backend.now(), reads_left=None)
+        return build.finished(backend.now())
 
 
 def change_outcome(
@@ -209,7 +216,7 @@ def change_outcome(
         fields: dict[str, object] = {}
         if outcome is not None:
             fields["outcome"] = outcome
-            fields["failure_reason"] = reason if outcome == "failed" else None
+            fields["failure_reason"] = (reason or CHANGED_FAILURE) if outcome == "failed" else None
         if hang:
             fields["ready_at"], fields["reads_left"] = None, None
         elif after is not None:
@@ -320,41 +327,47 @@ def _embedded(version: FunctionVersion | AssetVersion, upper: bool) -> dict[str,
     }
 
 
-def render(ctx: Ctx, build: Build) -> dict[str, object]:
-    now = ctx.backend.now()
+def render(ctx: Ctx, build: Build, finished: bool | None = None) -> dict[str, object]:
+    """The Build as served; ``finished`` as a status read saw it, else from the clock."""
+    if finished is None:
+        finished = build.finished(ctx.backend.now())
     upper = ctx.backend.settings.uppercase_build_visibility
     url = f"{ctx.base_url}/v1/Services/{build.service_sid}/Builds/{build.sid}"
     return {
         "sid": build.sid,
         "account_sid": build.account_sid,
         "service_sid": build.service_sid,
-        "status": build.status_at(now),
+        "status": build.outcome if finished else "building",
         "asset_versions": [_embedded(v, upper) for v in build.asset_versions],
         "function_versions": [_embedded(v, upper) for v in build.function_versions],
         "dependencies": [{"name": d.name, "version": d.version} for d in build.dependencies],
         "runtime": build.runtime,
         "date_created": render_date(build.date_created),
-        "date_updated": render_date(build.date_updated_at(now)),
+        "date_updated": render_date(
+            build.ready_at if finished and build.ready_at is not None else build.date_created
+        ),
         "url": url,
         "links": {"build_status": f"{url}/Status"},
     }
 
 
-def _answer(ctx: Ctx, status: int, build: Build) -> Response:
+def _answer(ctx: Ctx, status: int, build: Build, finished: bool | None = None) -> Response:
     # Everything but the status is immutable, and polling loops fetch the
     # same build many times: recent bodies are kept, in every form they take.
     # Only recent ones: a long run must not keep a body for every build.
+    if finished is None:
+        finished = build.finished(ctx.backend.now())
     key = (
         build.sid,
         build.revision,
         ctx.base_url,
         ctx.backend.settings.uppercase_build_visibility,
-        build.finished(ctx.backend.now()),
+        finished,
     )
     cache = ctx.backend.rendered
     body = cache.get(key)
     if body is None:
-        body = json.dumps(render(ctx, build)).encode()
+        body = json.dumps(render(ctx, build, finished)).encode()
         with ctx.backend.store.atomic():
             cache[key] = body
             if len(cache) > RENDERED_BODIES:
