@@ -73,7 +73,14 @@ def test_the_fakes_share_fails_on_a_planted_full_scan_and_passes_without(
     listing = listing_module.CONFIGURATIONS[configuration]
     stores = [listing.store(size) for size in SIZES]
 
-    clean = listing_module.measure_share(listing, stores, rounds=ROUNDS)
+    # A busy machine (the suite's other xdist worker, say) can push one clean
+    # measurement past the band; the clean code gets three tries to show it is
+    # flat. The plant must be caught on every try: one try is one chance to
+    # miss it, and it is never missed.
+    for _ in range(3):
+        clean = listing_module.measure_share(listing, stores, rounds=ROUNDS)
+        if clean.verdict == "PASS":
+            break
     monkeypatch.setattr(OrderedIndex, "older_than", full_scan)
     planted = listing_module.measure_share(listing, stores, rounds=ROUNDS)
 
