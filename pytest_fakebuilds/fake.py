@@ -67,6 +67,10 @@ class FakeBuilds(RecordHelpers, ScenarioControls):
     :param runtime_rules: apply Twilio's documented runtime rules on the fake's
         clock's date (node24 needs ``@twilio/runtime-handler`` 2.1.2; retired
         runtimes fail or, inherited, are refused with 82007).
+    :param clock_speed: with ``freeze=False``, a clock that runs by itself:
+        this many fake seconds per real second (1 is real time), plus
+        :meth:`advance`; None (the default) is a clock that moves only when
+        told to. The standalone server uses one.
     :param all_threads: with ``freeze``, every thread sees the fake's clock
         and sleeps on it; by default only the thread that started the fake
         does, and the threads that enter :meth:`follow_clock`.
@@ -86,6 +90,7 @@ class FakeBuilds(RecordHelpers, ScenarioControls):
         journal_size: int | None = DEFAULT_JOURNAL_SIZE,
         all_threads: bool = False,
         runtime_rules: bool = True,
+        clock_speed: float | None = None,
     ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise TypeError(f"seed must be an int, got {seed!r}")
@@ -107,7 +112,9 @@ class FakeBuilds(RecordHelpers, ScenarioControls):
                 raise ValueError(f"default_dependencies: {exc}") from None
         self._settings = settings
         self.build_duration = to_timedelta(build_duration)
-        self._clock = clock_module.make_clock(to_utc(start), freeze=freeze, all_threads=all_threads)
+        self._clock = clock_module.make_clock(
+            to_utc(start), freeze=freeze, all_threads=all_threads, speed=clock_speed
+        )
         self._store = Store()
         self._backend = Backend(
             self._store,

@@ -49,6 +49,14 @@ _SCAN_SKIP: tuple[str, ...] = (
 _BASE_IGNORE: tuple[str, ...] = ("execnet",)
 
 _real_sleep = time.sleep
+_real_monotonic_at_import = time.monotonic
+
+
+def _real_monotonic() -> float:
+    # The real clock even while a fake freezes time in this process.
+    if _GLOBAL._api is not None:
+        return _GLOBAL._api.real_monotonic()  # type: ignore[no-any-return]
+    return _real_monotonic_at_import()
 
 
 def to_utc(value: datetime | str) -> datetime:
@@ -100,6 +108,40 @@ class ManualClock:
         # freezegun's stack calls the factory on top for the frozen instant,
         # naive UTC, so the clock itself can sit on that stack.
         return self._now.replace(tzinfo=None)
+
+
+class RealtimeClock(ManualClock):
+    """The fake's own time, running: ``speed`` seconds of fake time per real
+    second (1 by default), plus whatever :meth:`advance` added.
+
+    For a fake that serves other processes: a server cannot freeze the
+    process's time, so its clock moves by itself, read from the real monotonic
+    clock whatever a test in the same process has frozen.
+    """
+
+    def __init__(self, start: datetime, *, speed: float = 1.0) -> None:
+        if speed < 0:
+            raise ValueError("clock speed cannot be negative")
+        super().__init__(start)
+        self.speed = speed
+        self._base = self._now
+        self._started = _real_monotonic()
+        self._offset = 0.0
+
+    def now(self) -> datetime:
+        elapsed = (_real_monotonic() - self._started) * self.speed + self._offset
+        return self._base + timedelta(seconds=elapsed)
+
+    def advance(self, delta: timedelta | float) -> datetime:
+        step = to_timedelta(delta)
+        if step < timedelta(0):
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            self._offset += step.total_seconds()
+        return self.now()
+
+    def __call__(self) -> datetime:
+        return self.now().replace(tzinfo=None)
 
 
 class FrozenClock(ManualClock):
@@ -476,5 +518,15 @@ class _GlobalPatch:
 _GLOBAL = _GlobalPatch()
 
 
-def make_clock(start: datetime, *, freeze: bool, all_threads: bool = False) -> ManualClock:
+def make_clock(
+    start: datetime,
+    *,
+    freeze: bool,
+    all_threads: bool = False,
+    speed: float | None = None,
+) -> ManualClock:
+    if speed is not None:
+        if freeze:
+            raise ValueError("a running clock (clock_speed) needs freeze=False")
+        return RealtimeClock(start, speed=speed)
     return FrozenClock(start, all_threads=all_threads) if freeze else ManualClock(start)

@@ -152,10 +152,17 @@ def host_kind(host: str) -> Host | None:
     return None
 
 
-def rest_base_url(host: str) -> str:
+def rest_base_url(request: Request) -> str:
+    """Where the answer's URLs point: the REST host of the Twilio host asked (an
+    upload's answer names the REST API), or the server's own URL as the
+    client addressed it, so that clients following links stay on the fake."""
+    host = request.host
     if not host:
         return PUBLIC_BASE_URL
-    if host.startswith("serverless-upload"):
+    kind = host_kind(host)
+    if kind is None:
+        return request.origin
+    if kind == "upload":
         host = "serverless" + host[len("serverless-upload") :]
     return f"https://{host}"
 
@@ -239,7 +246,7 @@ class Core(Generic[S]):
                 faulted = hook(request, operation, params)
                 if faulted is not None:
                     return faulted, operation, params
-            context = Context(request, params, self.backend, rest_base_url(request.host))
+            context = Context(request, params, self.backend, rest_base_url(request))
             return route.handler(context), operation, params
         except errors.ApiError as error:
             return Response.error(error, request.path), operation, params
@@ -256,7 +263,8 @@ def _platform_headers(host: str) -> dict[str, str]:
     headers = _PLATFORM_HEADERS.get(host)
     if headers is None:
         labels = host.split(".")
-        region = labels[-3] if len(labels) in (4, 5) else "us1"
+        twilio = host.endswith(".twilio.com")
+        region = labels[-3] if twilio and len(labels) in (4, 5) else "us1"
         headers = {
             "Access-Control-Allow-Origin": "*",
             "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",

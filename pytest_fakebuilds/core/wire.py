@@ -92,9 +92,9 @@ class Request:
     body: bytes = b""
 
     @cached_property
-    def _split(self) -> tuple[str, str, str]:
+    def _split(self) -> tuple[str, str, str, str]:
         parts = urlsplit(self.url)
-        return (parts.hostname or "", parts.path, parts.query)
+        return (parts.hostname or "", parts.path, parts.query, f"{parts.scheme}://{parts.netloc}")
 
     @property
     def host(self) -> str:
@@ -103,6 +103,11 @@ class Request:
     @property
     def path(self) -> str:
         return self._split[1]
+
+    @property
+    def origin(self) -> str:
+        """``scheme://host[:port]`` as the client addressed it."""
+        return self._split[3]
 
     @cached_property
     def query(self) -> dict[str, list[str]]:
