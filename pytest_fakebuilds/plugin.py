@@ -15,12 +15,13 @@ import pytest
 
 if TYPE_CHECKING:
     from .fake import FakeBuilds
+    from .server import FakeServer
 
 MARKER = (
     "fake_builds(**settings): configure this test's fake_builds fixture (and request it): "
     "seed, build_duration, start, freeze, strict, default_runtime, default_dependencies, "
     "uppercase_build_visibility, journal_size, all_threads, runtime_rules, "
-    "snapshot (a path: start from a saved snapshot)"
+    "clock_speed, snapshot (a path: start from a saved snapshot)"
 )
 
 
@@ -292,3 +293,31 @@ def fake_builds(request: pytest.FixtureRequest) -> Iterator[FakeBuilds]:
         yield fake
     finally:
         fake.stop()
+
+
+@pytest.fixture
+def fake_builds_server(request: pytest.FixtureRequest) -> Iterator[FakeServer]:
+    """A fake served over HTTP on 127.0.0.1 and a free port, for tests that
+    start other processes: ``.url`` (the API at its own URL), ``.proxy`` (an
+    HTTPS proxy answering ``*.twilio.com``), ``.env`` (what a child process
+    needs) and ``.fake`` (the ``FakeBuilds`` behind it, with its whole Python
+    API). Its clock runs in real time (``clock_speed`` on the marker changes
+    that) and global time is left alone; the marker's other keys apply.
+    """
+    from .fake import FakeBuilds
+    from .server import FakeServer
+
+    settings = settings_for(request)
+    settings["freeze"] = False
+    settings.setdefault("clock_speed", 1.0)
+    settings.pop("snapshot", None)
+    try:
+        fake = FakeBuilds(**settings)
+    except TypeError as exc:
+        raise TypeError(f"@pytest.mark.fake_builds: {exc}") from None
+    server = FakeServer(fake).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        server.fake.check()
