@@ -36,6 +36,7 @@ BENCHMARKS = {
     "versions": "bench_versions",
     "import": "bench_import",
     "soak": "bench_soak",
+    "server": "bench_server",
 }
 _MARK = "@@fakebuilds-bench@@"
 

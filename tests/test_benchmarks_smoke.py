@@ -25,6 +25,10 @@ HEADLINES = (
     "soak, threads:",
     "soak, creates:",
     "soak, start/stop:",
+    "per-request fetch, 10 rules + 10 faults",
+    "server: keep-alive fetch at its own URL",
+    "server: fetch through its HTTPS proxy",
+    "server: `serve --json` spawned",
 )
 
 
