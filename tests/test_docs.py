@@ -13,6 +13,8 @@ Each fenced block is one test, named ``<file>:<line of its opening fence>``:
   and asserts that every ``fakebuilds_*`` setting of the block reached its fake
   (the values are read from the block itself).
 - ```` ```json ```` blocks must parse.
+- ```` ```shell ```` blocks are run: every line after a ``$ `` is a command,
+  run in bash in a fresh directory, and must exit 0.
 - ```` ```console ````, ```` ```bash ```` and ```` ```text ```` blocks are only shown.
 
 A block without a language tag, or with a tag not listed here, fails: no code
@@ -23,8 +25,11 @@ from __future__ import annotations
 
 import configparser
 import json
+import os
 import re
 import runpy
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,7 +66,7 @@ DOC_FILES = (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")))
 
 SHOWN_ONLY = frozenset({"console", "bash", "text"})
 CONFIG = frozenset({"ini", "toml"})
-KNOWN = SHOWN_ONLY | CONFIG | {"python", "json"}
+KNOWN = SHOWN_ONLY | CONFIG | {"python", "json", "shell"}
 
 # Up to three spaces of indentation in CommonMark; more is allowed here so that
 # blocks inside list items are found too.
@@ -231,6 +236,8 @@ def test_code_block(block: Block, pytester: pytest.Pytester) -> None:
             run_script_block(block, pytester)
     elif block.lang == "json":
         json.loads(block.source)
+    elif block.lang == "shell":
+        run_shell_block(block, pytester)
     elif block.lang in CONFIG and block.configures_plugin:
         run_config_block(block, pytester)
 
@@ -258,6 +265,48 @@ def run_script_block(block: Block, pytester: pytest.Pytester) -> None:
     # working directory) so that a traceback shows the example's own lines.
     script = pytester.makepyfile(**{block.module_name: block.source})
     runpy.run_path(str(script), run_name=block.module_name)
+
+
+def shell_commands(block: Block) -> list[str]:
+    """The commands of a ``shell`` block: lines after a ``$ ``, with ``\\`` continuations."""
+    commands: list[str] = []
+    current: list[str] = []
+    for line in block.source.splitlines():
+        if not current and not line.startswith("$ "):
+            continue  # output shown after a command
+        current.append(line[2:] if not current else line)
+        if line.endswith("\\"):
+            current[-1] = current[-1][:-1]
+            continue
+        commands.append(" ".join(part.strip() for part in current))
+        current = []
+    return commands
+
+
+def run_shell_block(block: Block, pytester: pytest.Pytester) -> None:
+    """Each command runs in bash, in a fresh directory, and must succeed; the
+    repository is ``$FAKEBUILDS_REPO`` and the project's Python is first on PATH."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        env.pop(name, None)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env["FAKEBUILDS_REPO"] = str(ROOT)
+    commands = shell_commands(block)
+    assert commands, f"{block.id}: a shell block needs at least one '$ ' command"
+    for command in commands:
+        done = subprocess.run(
+            ["bash", "-c", command],
+            cwd=pytester.path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert done.returncode == 0, (
+            f"{block.id}: `{command}` exited {done.returncode}\n"
+            f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+        )
 
 
 def write_config(block: Block, pytester: pytest.Pytester) -> None:

@@ -161,6 +161,13 @@ class FakeServer:
             )
         return env
 
+    def client(self, **kwargs: Any) -> Any:
+        """A ``twilio.rest.Client`` with the fake's credentials, pointed at the
+        server's own URL (nothing in this process is intercepted)."""
+        client = self.fake.client(**kwargs)
+        client.serverless.base_url = self.url
+        return client
+
     def describe(self) -> dict[str, Any]:
         """The facts ``serve --json`` prints."""
         return {
