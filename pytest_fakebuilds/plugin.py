@@ -111,6 +111,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if item.get_closest_marker("fake_builds") is None:
             continue
         fixturenames = getattr(item, "fixturenames", None)
+        if fixturenames is not None and "fake_builds_server" in fixturenames:
+            continue  # the marker configures the served fake; no second fake
         if fixturenames is not None and "fake_builds" not in fixturenames:
             fixturenames.insert(_first_function_fixture(item, fixturenames), "fake_builds")
 

@@ -75,6 +75,11 @@ def _upload_operation(path: str) -> dict[str, Any] | None:
 def operation_for(method: str, path: str, host: str = "") -> dict[str, Any] | None:
     if host.startswith("serverless-upload"):
         return _upload_operation(path) if method == "POST" else None
+    if method == "POST" and not host.endswith("twilio.com"):
+        # A server's own URL: a POST to …/Versions there is the upload.
+        upload = _upload_operation(path)
+        if upload is not None:
+            return upload
     for pattern, op_method, operation in _operations():
         if op_method == method and pattern.match(path):
             return operation

@@ -223,6 +223,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # A request line the stdlib would take for HTTP/0.9 still gets an answer
+    # with a status line, as every client today expects.
+    default_request_version = "HTTP/1.1"
     server_version = "pytest-fakebuilds"
     sys_version = ""
     timeout = IDLE_TIMEOUT
@@ -328,7 +331,11 @@ class _Handler(BaseHTTPRequestHandler):
         if length > MAX_BODY:
             self._too_large()
             return None
-        return self.rfile.read(length)
+        body = self.rfile.read(length)
+        if len(body) != length:  # the client hung up mid-body: act on nothing
+            self.close_connection = True
+            return None
+        return body
 
     def _read_chunked(self) -> bytes | None:
         chunks: list[bytes] = []

@@ -31,14 +31,18 @@ DEFAULT_BUILD_DURATION = 2.0
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command == "run":
-        command = list(args.cmd)
-        if command and command[0] == "--":
-            command = command[1:]
-        if not command:
-            parser.error("run needs a command: run [options] -- COMMAND [ARGS...]")
-        return _run(args, command)
-    return _serve(args)
+    try:
+        if args.command == "run":
+            command = list(args.cmd)
+            if command and command[0] == "--":
+                command = command[1:]
+            if not command:
+                parser.error("run needs a command: run [options] -- COMMAND [ARGS...]")
+            return _run(args, command)
+        return _serve(args)
+    except ValueError as exc:  # a refused setting: a usage error, not a traceback
+        print(f"fakebuilds: {exc}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:

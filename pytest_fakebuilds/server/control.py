@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 JSON_TYPE = "application/json; charset=utf-8"
 
 
+class UnknownEndpoint(LookupError):
+    """No control endpoint by that name (404, not a bad request)."""
+
+
 def answer(app: FakeServer, request: Request) -> Response:
     credentials = request.basic_auth()
     fake = app.fake
@@ -51,6 +55,8 @@ def answer(app: FakeServer, request: Request) -> Response:
             return Response(303, b"", {"Location": "/_fake/"})
         if path.startswith("/_fake/api/"):
             return _api(app, request, path.removeprefix("/_fake/api/"))
+    except UnknownEndpoint as exc:
+        return _json(404, {"error": str(exc)})
     except (ValueError, TypeError, LookupError) as exc:
         return _json(400, {"error": str(exc)})
     return _json(404, {"error": f"no control endpoint {request.method} {request.path}"})
@@ -87,7 +93,7 @@ def _act(app: FakeServer, name: str, fields: dict[str, Any]) -> None:
     elif name == "reset":
         app.reset(app.fresh())
     else:
-        raise LookupError(f"no action {name!r}")
+        raise UnknownEndpoint(f"no control endpoint POST /_fake/.../{name}")
 
 
 def _fault_options(fields: dict[str, Any]) -> dict[str, Any]:
