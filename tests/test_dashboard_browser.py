@@ -20,8 +20,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import trustme  # noqa: F401  (see below)
 
 from pytest_fakebuilds.server import FakeServer
+
+# trustme (and the cryptography it loads) is imported here, at collection, so that
+# an in-process pytester run (tests/test_docs.py runs docs/offline.md's server
+# example so) that first imports it cannot make pytester drop it afterwards: the
+# re-imported cryptography no longer matches its Rust core, and every later
+# FakeServer start fails with "TypeError: curve must be an EllipticCurve instance".
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

@@ -25,10 +25,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme  # noqa: F401  (see below)
 from helpers import auth_of, state_of
 
 from pytest_fakebuilds import FakeBuilds, Request
 from pytest_fakebuilds.server import FakeServer
+
+# trustme (and the cryptography it loads) is imported here, at collection, so that
+# an in-process pytester run (tests/test_docs.py runs docs/offline.md's server
+# example so) that first imports it cannot make pytester drop it afterwards: the
+# re-imported cryptography no longer matches its Rust core, and every later
+# FakeServer start fails with "TypeError: curve must be an EllipticCurve instance".
 
 NODE_DIR = Path(__file__).parent / "node"
 DEPLOY = NODE_DIR / "deploy.js"
