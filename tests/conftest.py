@@ -4,6 +4,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+# Imported here, before any in-process pytester run: such a run forgets the
+# modules it imported first, and cryptography (under trustme, which the server
+# uses) cannot be imported twice in one process ("curve must be an
+# EllipticCurve instance" at the next server start).
+import trustme  # noqa: F401
 from openapi import assert_valid
 
 from pytest_fakebuilds import FakeBuilds, Request, Response

@@ -175,3 +175,18 @@ def test_configure_after_a_first_fake_takes_effect_at_the_next(
         freezegun.configure(default_ignore_list=original)
     with FakeBuilds(seed=1):
         assert module_named("my_realtime_lib.poll").now() == FROZEN
+
+
+# In a tuple: the fake patches module attributes that hold the real sleep.
+_SLEEP_AT_IMPORT = (time.sleep,)
+
+
+def test_a_fake_leaves_the_real_sleep_in_place_whatever_sleep_it_passes_to(
+    real_sleeps: list[float],
+) -> None:
+    # real_sleeps replaces the sleep the fake passes ignored callers to; the
+    # fake must still restore time.sleep itself, even when this is the first
+    # fake of the process (once, it restored the replacement instead).
+    with FakeBuilds(seed=1):
+        assert time.sleep is not _SLEEP_AT_IMPORT[0]
+    assert time.sleep is _SLEEP_AT_IMPORT[0]

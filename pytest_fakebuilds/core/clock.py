@@ -48,7 +48,10 @@ _SCAN_SKIP: tuple[str, ...] = (
 # again at every activation.
 _BASE_IGNORE: tuple[str, ...] = ("execnet",)
 
-_real_sleep = time.sleep
+# The real sleep, as the module found it; _real_sleep is what a passing-through
+# sleep calls, and stays replaceable on its own.
+_ORIGINAL_SLEEP = time.sleep
+_real_sleep = _ORIGINAL_SLEEP
 _real_monotonic_at_import = time.monotonic
 
 
@@ -242,7 +245,9 @@ def _ignored_caller(depth: int = 2) -> bool:
     # freezegun, an entry matches whole dotted components ("gi" ignores
     # "gi.repository", never "github_deploy").
     frame = sys._getframe(depth)
-    memo = _GLOBAL.ignored_names
+    # The list and the answers worked out from it are read as one pair, so a
+    # thread never files an answer under another list's memo.
+    ignore, memo = _GLOBAL.ignore_memo
     starters = _THREAD_STARTERS
     for _ in range(5):
         while frame.f_code in starters:
@@ -256,7 +261,7 @@ def _ignored_caller(depth: int = 2) -> bool:
         if name:
             hit = memo.get(name)
             if hit is None:
-                hit = memo[name] = isinstance(name, str) and _is_ignored(name, _GLOBAL.ignore)
+                hit = memo[name] = isinstance(name, str) and _is_ignored(name, ignore)
             if hit:
                 return True
         back = frame.f_back
@@ -332,8 +337,7 @@ class _GlobalPatch:
         self._scanned: dict[str, int] = {}
         self._core: list[tuple[Any, str, Any, Any]] = []
         self._uuid_saved: dict[str, Any] = {}
-        self.ignore: tuple[str, ...] = _BASE_IGNORE
-        self.ignored_names: dict[str, bool] = {}
+        self.ignore_memo: tuple[tuple[str, ...], dict[str, bool]] = (_BASE_IGNORE, {})
         self._loop_time: tuple[Any, Any] | None = None
         self.real_monotonic: Callable[[], float] = time.monotonic
         self._should_use_real_time: Callable[[], bool] = bool
@@ -369,7 +373,7 @@ class _GlobalPatch:
             own = not api.freeze_factories
             api.freeze_factories.append(clock)
             api.tz_offsets.append(timedelta(0))
-            api.ignore_lists.append(self.ignore)
+            api.ignore_lists.append(self.ignore_memo[0])
             api.tick_flags.append(False)
             if own:
                 self._apply(api)
@@ -407,7 +411,7 @@ class _GlobalPatch:
             (time, "localtime", api.real_localtime, api.fake_localtime),
             (time, "gmtime", api.real_gmtime, api.fake_gmtime),
             (time, "strftime", api.real_strftime, api.fake_strftime),
-            (time, "sleep", _real_sleep, _fake_sleep),
+            (time, "sleep", _ORIGINAL_SLEEP, _fake_sleep),
         ]
         for name in ("time_ns", "monotonic_ns", "perf_counter_ns"):
             if hasattr(api, f"fake_{name}"):
@@ -422,9 +426,8 @@ class _GlobalPatch:
         from freezegun import config
 
         ignore = _normalised((*config.settings.default_ignore_list, *_BASE_IGNORE))
-        if ignore != self.ignore:
-            self.ignore = ignore
-            self.ignored_names = {}
+        if ignore != self.ignore_memo[0]:
+            self.ignore_memo = (ignore, {})
 
     def _apply(self, api: Any) -> None:
         import copyreg
