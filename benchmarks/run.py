@@ -37,6 +37,7 @@ BENCHMARKS = {
     "import": "bench_import",
     "soak": "bench_soak",
     "server": "bench_server",
+    "server-load": "bench_server_load",
 }
 _MARK = "@@fakebuilds-bench@@"
 

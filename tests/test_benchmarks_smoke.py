@@ -29,6 +29,8 @@ HEADLINES = (
     "server: keep-alive fetch at its own URL",
     "server: fetch through its HTTPS proxy",
     "server: `serve --json` spawned",
+    "server: 16 clients x",
+    "server: resident memory kept per request",
 )
 
 
