@@ -247,11 +247,6 @@ BROKEN_WORDS = """() => [...document.querySelectorAll('td, th')]
   .map(cell => cell.innerText.trim())"""
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    reason="the dashboard's td,th{overflow-wrap:anywhere} lets the table squeeze columns "
-    "until words break mid-letter ('buil|din|g', 'Operatio|n'); reported, not fixed here",
-)
 def test_the_dashboard_breaks_no_short_word_on_a_narrow_window(
     browser: Browser, fake_builds_server: FakeServer, world: dict[str, Any]
 ) -> None:

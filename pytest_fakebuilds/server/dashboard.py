@@ -5,6 +5,11 @@ environments and the build live on each, the builds with their status and
 why they failed, the latest requests, and forms (plain POSTs that come back
 here) to advance the clock and to fail or hang the next build. One column,
 so it reads on a narrow window.
+
+Words break only where text may break; the long tokens (SIDs, domains,
+dates, operation names, paths, reasons) may break anywhere. On a narrow
+window each table row becomes a block of labelled lines: letting every cell
+break anywhere instead made the table squeeze short words mid-letter.
 """
 
 from __future__ import annotations
@@ -19,10 +24,14 @@ STYLE = """
 body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:0 1rem;color:#222}
 h1{font-size:1.3rem} h2{font-size:1.05rem;margin-top:1.6rem;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;width:100%} td,th{text-align:left;padding:.25rem .4rem;
-vertical-align:top;border-bottom:1px solid #eee;overflow-wrap:anywhere}
-code{font-size:.85em} form{display:inline-block;margin:.2rem .4rem .2rem 0}
+vertical-align:top;border-bottom:1px solid #eee;overflow-wrap:break-word}
+code{font-size:.85em} .long,code{overflow-wrap:anywhere}
+form{display:inline-block;margin:.2rem .4rem .2rem 0}
 .completed{color:#17692c} .failed{color:#b3261e;font-weight:600} .building{color:#8a5a00}
 .empty{color:#777;font-style:italic}
+@media (max-width:40rem){table,tbody,tr,td{display:block} tr:first-child{display:none}
+tr{padding:.3rem 0;border-bottom:1px solid #ddd} td{border:0;padding:.1rem .2rem}
+td[data-label]::before{content:attr(data-label) ": ";color:#666} td:empty{display:none}}
 """
 
 
@@ -61,8 +70,9 @@ def page(app: FakeServer) -> str:
                 else "<span class=empty>none</span>"
             )
             parts.append(
-                f"<tr><td>{escape(env.unique_name)}</td><td>{escape(env.domain_name)}</td>"
-                f"<td>{live}</td></tr>"
+                f"<tr><td data-label=Environment>{escape(env.unique_name)}</td>"
+                f"<td class=long data-label=Domain>{escape(env.domain_name)}</td>"
+                f"<td data-label='Live build'>{live}</td></tr>"
             )
         parts.append("</table>")
     parts.append("<h2>Builds</h2>")
@@ -78,9 +88,11 @@ def page(app: FakeServer) -> str:
             status = build.status_at(now)
             reason = fake.failure_reason(build.sid) or ""
             parts.append(
-                f"<tr><td><code>{build.sid}</code></td><td class={status}>{status}</td>"
-                f"<td>{escape(build.runtime)}</td><td>{escape(build.date_created.isoformat())}</td>"
-                f"<td>{escape(reason)}</td></tr>"
+                f"<tr><td data-label=Build><code>{build.sid}</code></td>"
+                f"<td class={status} data-label=Status>{status}</td>"
+                f"<td data-label=Runtime>{escape(build.runtime)}</td>"
+                f"<td class=long data-label=Created>{escape(build.date_created.isoformat())}</td>"
+                f"<td class=long data-label='Why it failed'>{escape(reason)}</td></tr>"
             )
         parts.append("</table>")
     parts.append("<h2>Latest requests</h2>")
@@ -100,9 +112,11 @@ def page(app: FakeServer) -> str:
             )
             when = call.time.strftime("%H:%M:%S") if call.time else ""
             parts.append(
-                f"<tr><td>{when}</td><td>{escape(call.operation or '—')}</td>"
-                f"<td>{escape(call.request.method)} <code>{escape(call.request.path)}</code></td>"
-                f"<td>{escape(answer)}</td></tr>"
+                f"<tr><td data-label=Time>{when}</td>"
+                f"<td class=long data-label=Operation>{escape(call.operation or '—')}</td>"
+                f"<td data-label=Request>{escape(call.request.method)} "
+                f"<code>{escape(call.request.path)}</code></td>"
+                f"<td data-label=Answer>{escape(answer)}</td></tr>"
             )
         parts.append("</table>")
     parts.append("</body></html>")
