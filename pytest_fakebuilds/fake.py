@@ -174,6 +174,38 @@ class FakeBuilds(RecordHelpers, ScenarioControls):
         kwargs.setdefault("account_sid", self.account_sid)
         return Client(username, password, **kwargs)
 
+    def async_client(self, **kwargs: Any) -> Client:
+        """A ``twilio.rest.Client`` on twilio's ``AsyncTwilioHttpClient`` (aiohttp),
+        with the fake's credentials, for the ``*_async`` methods.
+
+        Takes the same ``kwargs`` as :meth:`client`. Call it inside a running
+        event loop (aiohttp makes its session there); close it with
+        ``await client.http_client.close()``. Its calls reach the fake through
+        aiohttp, as those of an ``AsyncTwilioHttpClient`` the code under test
+        builds do, while any fake is active. It sends the same
+        ``Authorization`` header twilio's does, without the ``BasicAuth``
+        object aiohttp 3.14 deprecates.
+        """
+        import asyncio
+
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                "FakeBuilds.async_client() needs a running event loop (aiohttp makes its "
+                "session in it): call it from async code"
+            ) from None
+        try:
+            from .aio import async_http_client
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ImportError(
+                "FakeBuilds.async_client() needs twilio and aiohttp: "
+                "pip install 'pytest-fakebuilds[twilio,async]'"
+            ) from exc
+        if kwargs.get("http_client") is None:
+            kwargs["http_client"] = async_http_client()
+        return self.client(**kwargs)
+
     # Time ----------------------------------------------------------------------
 
     @property
@@ -305,12 +337,38 @@ class FakeBuilds(RecordHelpers, ScenarioControls):
     ) -> None:
         self.stop()
 
+    async def __aenter__(self) -> FakeBuilds:
+        return self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
     def __call__(self, func: F) -> F:
         """Decorate a function so it runs with this fake active.
 
-        A parameter named ``fake_builds`` receives the fake.
+        A parameter named ``fake_builds`` receives the fake. On a coroutine
+        function (``async def``), the wrapper is a coroutine function too, and
+        the fake is active while the coroutine runs, from its first step to
+        its last (started in the event loop's thread, so that thread sees the
+        fake's clock).
         """
         wants_fake = "fake_builds" in inspect.signature(func).parameters
+
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def coroutine_wrapper(*args: Any, **kwargs: Any) -> Any:
+                if wants_fake:
+                    kwargs["fake_builds"] = self
+                async with self:
+                    return await func(*args, **kwargs)
+
+            return coroutine_wrapper  # type: ignore[return-value]
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:

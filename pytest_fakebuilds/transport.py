@@ -2,17 +2,20 @@
 
 One process-wide :class:`_Interception` owns every global patch the fakes
 need, installs them when the first fake starts and removes them when the
-last one stops, whatever the order in which fakes start and stop:
+last one stops, whatever the order in which fakes start and stop. The
+patches come in adapters, one per way in (see :class:`Adapter`), installed
+in this order and removed in the reverse one:
 
-- ``Session.get_adapter`` hands Twilio URLs to a dedicated adapter class,
-  whose ``send`` one private ``RequestsMock`` patches. A test's own
+- requests: ``Session.get_adapter`` hands Twilio URLs to a dedicated adapter
+  class, whose ``send`` one private ``RequestsMock`` patches. A test's own
   ``@responses.activate`` or ``RequestsMock``, started before or after, sits
   on ``HTTPAdapter.send`` and never sees Twilio traffic; the fake never sees
   the test's.
-- ``socket.getaddrinfo`` and friends refuse every ``*.twilio.com`` name, so
-  a library that does not go through ``requests`` (``urllib``, ``aiohttp``,
-  ``http.client``) fails at once instead of reaching Twilio; in strict mode
-  ``socket.connect`` refuses every address that is not loopback.
+- the socket guard: ``socket.getaddrinfo`` and friends refuse every
+  ``*.twilio.com`` name, so a library that does not go through an adapter
+  (``urllib``, ``http.client``) fails at once instead of reaching Twilio; in
+  strict mode ``socket.connect`` refuses every address that is not loopback.
+- aiohttp, when it is installed: see :mod:`pytest_fakebuilds.aio`.
 
 While several fakes are active, a request goes to the fake whose
 credentials it carries (its Account SID, or one of its API keys), as two
@@ -22,6 +25,7 @@ credentials goes to the newest fake, which refuses it with 401.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import socket
 import sys
@@ -30,7 +34,7 @@ import weakref
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from unittest import mock
 
 import requests
@@ -39,7 +43,7 @@ from requests.adapters import HTTPAdapter
 
 from .core.errors import FakeBuildsError
 from .core.routing import host_kind
-from .core.wire import Request
+from .core.wire import Request, Response
 
 if TYPE_CHECKING:
     from .core.routing import Core
@@ -78,6 +82,15 @@ class Interception:
         _INTERCEPTION.pop(self)
 
 
+class Adapter(Protocol):
+    """One way into the fakes: its process-wide patches, installed when the
+    first fake starts and removed when the last one stops."""
+
+    def install(self) -> None: ...
+
+    def uninstall(self) -> None: ...
+
+
 class _TwilioAdapter(HTTPAdapter):
     def send(self, *args: Any, **kwargs: Any) -> requests.Response:  # pragma: no cover
         # Only ever called while the interception's RequestsMock has replaced it.
@@ -90,15 +103,15 @@ class _Interception:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._active: list[Interception] = []
-        self._patches: list[Any] = []
+        self._installed: list[Adapter] = []
         self._strict_patches: list[Any] = []
         self._adapter = _TwilioAdapter()
         # The session's own adapter -> the Twilio adapter that stands in for
         # it, with its retry policy: a user's urllib3 Retry keeps working.
         self._twins: weakref.WeakKeyDictionary[Any, _TwilioAdapter] = weakref.WeakKeyDictionary()
         self._previous_get_adapter: Any = requests.Session.get_adapter
-        self._mock: responses.RequestsMock | None = None
-        self._routes: list[Any] = []
+        self._requests = _RequestsPatch(self)
+        self._optional: list[Adapter] | None = None
 
     @property
     def active(self) -> bool:
@@ -154,48 +167,34 @@ class _Interception:
 
     # Installing and removing, always as a whole -----------------------------------
 
+    def adapters(self) -> list[Adapter]:
+        """Every way in, in installation order; aiohttp's only where it is installed."""
+        if self._optional is None:
+            optional: list[Adapter] = []
+            if importlib.util.find_spec("aiohttp") is not None:
+                from .aio import AiohttpPatch
+
+                optional.append(AiohttpPatch())
+            self._optional = optional
+        return [self._requests, _SOCKET_GUARD, *self._optional]
+
     def _install(self) -> None:
-        # Whatever hook was there (another mocking library's, say) keeps
-        # answering everything that is not Twilio's.
-        self._previous_get_adapter = requests.Session.get_adapter
-        mocker = responses.RequestsMock(
-            assert_all_requests_are_fired=False, target=f"{__name__}._TwilioAdapter.send"
-        )
-        pattern = re.compile(r"https?://.*")
-        for method in _METHODS:
-            mocker.add_callback(method, pattern, callback=_answer, content_type=None)
-        self._routes = mocker.registered()
-        patches: list[Any] = [
-            mock.patch.object(requests.Session, "get_adapter", _get_adapter),
-            mock.patch.object(socket, "getaddrinfo", _guarded_getaddrinfo),
-            mock.patch.object(socket, "gethostbyname", _guarded_gethostbyname),
-            mock.patch.object(socket, "gethostbyname_ex", _guarded_gethostbyname_ex),
-        ]
-        started: list[Any] = []
+        installed: list[Adapter] = []
         try:
-            mocker.start()
-            self._mock = mocker
-            for patcher in patches:
-                patcher.start()
-                started.append(patcher)
+            for adapter in self.adapters():
+                adapter.install()
+                installed.append(adapter)
         except BaseException:
-            for patcher in reversed(started):
-                patcher.stop()
-            if self._mock is not None:
-                self._mock.stop(allow_assert=False)
-                self._mock = None
+            for adapter in reversed(installed):
+                adapter.uninstall()
             raise
-        self._patches = started
+        self._installed = installed
 
     def _uninstall(self) -> None:
         while self._strict_patches:
             self._strict_patches.pop().stop()
-        while self._patches:
-            self._patches.pop().stop()
-        if self._mock is not None:
-            self._mock.stop(allow_assert=False)
-            self._mock = None
-        self._routes = []
+        while self._installed:
+            self._installed.pop().uninstall()
 
     def _install_strict(self) -> None:
         targets: list[tuple[Any, str, Any]] = [(socket.socket, "connect", _guarded_connect)]
@@ -211,6 +210,47 @@ class _Interception:
             self._strict_patches.append(patcher)
 
     def forget_calls(self) -> None:
+        self._requests.forget_calls()
+
+
+class _RequestsPatch:
+    """requests' way in: ``Session.get_adapter`` and the Twilio adapter's mock."""
+
+    def __init__(self, interception: _Interception) -> None:
+        self._interception = interception
+        self._mock: responses.RequestsMock | None = None
+        self._routes: list[Any] = []
+        self._patch: Any = None
+
+    def install(self) -> None:
+        # Whatever hook was there (another mocking library's, say) keeps
+        # answering everything that is not Twilio's.
+        self._interception._previous_get_adapter = requests.Session.get_adapter
+        mocker = responses.RequestsMock(
+            assert_all_requests_are_fired=False, target=f"{__name__}._TwilioAdapter.send"
+        )
+        pattern = re.compile(r"https?://.*")
+        for method in _METHODS:
+            mocker.add_callback(method, pattern, callback=_answer, content_type=None)
+        mocker.start()
+        try:
+            patcher = mock.patch.object(requests.Session, "get_adapter", _get_adapter)
+            patcher.start()
+        except BaseException:
+            mocker.stop(allow_assert=False)
+            raise
+        self._mock, self._routes, self._patch = mocker, mocker.registered(), patcher
+
+    def uninstall(self) -> None:
+        if self._patch is not None:
+            self._patch.stop()
+            self._patch = None
+        if self._mock is not None:
+            self._mock.stop(allow_assert=False)
+            self._mock = None
+        self._routes = []
+
+    def forget_calls(self) -> None:
         # responses keeps every request and response twice (its own call
         # list and the route's), for as long as the mock lives; the fakes'
         # journals are theirs, so responses' copies go as the next request comes.
@@ -224,7 +264,56 @@ class _Interception:
                 calls.reset()
 
 
+class _SocketGuard:
+    """The backstop: no ``*.twilio.com`` name resolves while a fake is active."""
+
+    def __init__(self) -> None:
+        self._patches: list[Any] = []
+
+    def install(self) -> None:
+        for name, replacement in (
+            ("getaddrinfo", _guarded_getaddrinfo),
+            ("gethostbyname", _guarded_gethostbyname),
+            ("gethostbyname_ex", _guarded_gethostbyname_ex),
+        ):
+            patcher = mock.patch.object(socket, name, replacement)
+            patcher.start()
+            self._patches.append(patcher)
+
+    def uninstall(self) -> None:
+        while self._patches:
+            self._patches.pop().stop()
+
+
+_SOCKET_GUARD = _SocketGuard()
 _INTERCEPTION = _Interception()
+
+
+def refusal(method: str, url: str, host: str) -> str:
+    """Why a request to a Twilio host the fake does not serve was refused."""
+    return (
+        f"pytest-fakebuilds: {method} {url} was refused: the fake serves "
+        "serverless.twilio.com, serverless-upload.twilio.com and their regional "
+        f"forms, not {host}; no request to a Twilio host leaves the machine "
+        "while a fake is active"
+    )
+
+
+def dispatch(request: Request) -> Response:
+    """The answer of the active fake ``request`` is for, from its dispatch core.
+
+    Every adapter answers through here. Raises :class:`UnmockedTwilioHostError`
+    for a host the fake does not serve, or when no fake is active any more.
+    The answer may carry an ``exception`` (a fault) for the adapter to raise
+    in its own client's terms.
+    """
+    if host_kind(request.host) is None:
+        raise UnmockedTwilioHostError(refusal(request.method, request.url, request.host))
+    with _INTERCEPTION._lock:
+        if not _INTERCEPTION.active:  # the last fake stopped while this was on its way
+            raise UnmockedTwilioHostError(f"pytest-fakebuilds: {request.url}: no fake is active")
+        core = _INTERCEPTION.answering(request)
+    return core.handle(request)
 
 
 def _answer(prepared: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
@@ -241,18 +330,7 @@ def _answer(prepared: requests.PreparedRequest) -> tuple[int, dict[str, str], by
         headers=dict(prepared.headers),
         body=body or b"",
     )
-    if host_kind(request.host) is None:
-        raise UnmockedTwilioHostError(
-            f"pytest-fakebuilds: {prepared.method} {url} was refused: the fake serves "
-            "serverless.twilio.com, serverless-upload.twilio.com and their regional "
-            f"forms, not {request.host}; no request to a Twilio host leaves the machine "
-            "while a fake is active"
-        )
-    with _INTERCEPTION._lock:
-        if not _INTERCEPTION.active:  # the last fake stopped while this was on its way
-            raise UnmockedTwilioHostError(f"pytest-fakebuilds: {url}: no fake is active")
-        core = _INTERCEPTION.answering(request)
-    response = core.handle(request)
+    response = dispatch(request)
     if response.exception is not None:
         raise response.exception  # a fault: the client's transport fails
     return response.status, dict(response.headers), response.body
@@ -312,6 +390,11 @@ _PLUMBING = (
     "aiohappyeyeballs",
     "pytest_fakebuilds.transport",
 )
+
+
+def is_twilio_name(host: object) -> bool:
+    """Whether ``host`` (text or bytes) is ``twilio.com`` or a name under it."""
+    return _is_twilio_name(host)
 
 
 def _is_twilio_name(host: object) -> bool:

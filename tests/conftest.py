@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import pytest
@@ -12,6 +13,10 @@ import pytest
 import trustme  # noqa: F401
 from openapi import assert_valid
 
+# aiohttp's adapter, and aiohttp, are loaded here for the same reason: the first
+# fake of a process installs it, and an in-process run would drop the modules
+# whose classes it patched.
+import pytest_fakebuilds.aio  # noqa: F401
 from pytest_fakebuilds import FakeBuilds, Request, Response
 from pytest_fakebuilds.core.routing import Core
 
@@ -33,6 +38,27 @@ def _validate_every_served_body() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Core, "handle", handle)
         yield
+
+
+def _asyncio_loop_scope_option() -> str | None:
+    """pytest-asyncio 0.24 and later warn in every pytest run that leaves
+    asyncio_default_fixture_loop_scope unset; earlier releases reject the key."""
+    try:
+        found = version("pytest-asyncio")
+    except PackageNotFoundError:
+        return None
+    major, minor = (int(part) for part in found.split(".")[:2])
+    return "function" if (major, minor) >= (0, 24) else None
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """Inner pytest runs choose the same async fixture loop scope as the suite:
+    they run with warnings as errors, and pytest-asyncio would warn in each."""
+    scope = _asyncio_loop_scope_option()
+    if scope is not None:
+        monkeypatch.setenv("PYTEST_ADDOPTS", f"-o asyncio_default_fixture_loop_scope={scope}")
+    return pytester
 
 
 @pytest.fixture

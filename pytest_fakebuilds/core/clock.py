@@ -5,7 +5,8 @@ of time and nothing else: it serves the dates and drives build status. A
 :class:`FrozenClock` is a ManualClock that, while active, also freezes global
 time (``datetime``, ``time.time``, ``time.monotonic``...) at its instant with
 freezegun's fakes (and faster ones of its own for the hot clock reads) and
-turns ``time.sleep`` into ``advance``.
+turns ``time.sleep`` into ``advance``, and ``asyncio.sleep`` into ``advance``
+plus one turn of the event loop (whose own time stays real).
 
 Why not ``freezegun.freeze_time(...).start()`` per test: its start scans every
 attribute of every loaded module for references to the real time functions,
@@ -19,6 +20,7 @@ see real, unpatched time.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import threading
 import time
@@ -51,6 +53,7 @@ _BASE_IGNORE: tuple[str, ...] = ("execnet",)
 # The real sleep, as the module found it; _real_sleep is what a passing-through
 # sleep calls, and stays replaceable on its own.
 _ORIGINAL_SLEEP = time.sleep
+_ORIGINAL_ASYNCIO_SLEEP = asyncio.sleep
 _real_sleep = _ORIGINAL_SLEEP
 _real_monotonic_at_import = time.monotonic
 
@@ -207,6 +210,21 @@ def _fake_sleep(seconds: float) -> None:
     if seconds < 0:
         raise ValueError("sleep length must be non-negative")
     clock.advance(seconds)
+
+
+async def _fake_asyncio_sleep(delay: float, result: Any = None) -> Any:
+    """``asyncio.sleep`` under a frozen clock: advance it by ``delay``, then
+    yield to the event loop once, as ``asyncio.sleep(0)`` does.
+
+    The loop's own time stays real (``loop.time()``, ``call_later``, timeouts),
+    so nothing the loop waits for is skipped and the loop never hangs; only
+    the coroutine that sleeps skips its wait, as ``time.sleep`` does.
+    """
+    clock = _GLOBAL.clock_for_this_thread()
+    if clock is None or delay <= 0 or _ignored_caller():
+        return await _ORIGINAL_ASYNCIO_SLEEP(delay, result)
+    clock.advance(delay)
+    return await _ORIGINAL_ASYNCIO_SLEEP(0, result)
 
 
 def _fast_fake(api: Any, name: str) -> Callable[[], Any]:
@@ -412,6 +430,7 @@ class _GlobalPatch:
             (time, "gmtime", api.real_gmtime, api.fake_gmtime),
             (time, "strftime", api.real_strftime, api.fake_strftime),
             (time, "sleep", _ORIGINAL_SLEEP, _fake_sleep),
+            (asyncio, "sleep", _ORIGINAL_ASYNCIO_SLEEP, _fake_asyncio_sleep),
         ]
         for name in ("time_ns", "monotonic_ns", "perf_counter_ns"):
             if hasattr(api, f"fake_{name}"):
