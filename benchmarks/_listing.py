@@ -184,7 +184,7 @@ def _server(listing: Listing, store: Store, page_size: int) -> Callable[[], None
 
 
 def _lister(listing: Listing, store: Store) -> Callable[[], None]:
-    client = store.fake.client()
+    client = store.fake.client(transport="requests")
     with store.fake:  # a first page, untimed: the client loads its modules lazily
         store.list_with(client, USER_PAGE_SIZE, 1)
 
@@ -203,7 +203,7 @@ def user_listing(listing: Listing, size: int, repeats: int) -> dict[str, list[fl
     """In this (fresh) process: create the records, then list them all through the
     client ``repeats`` times; CPU seconds per listing, and the collector's share."""
     store = listing.store(size)
-    client = store.fake.client()
+    client = store.fake.client(transport="requests")
     timing: dict[str, float] = {}
 
     def on_gc(phase: str, _info: dict[str, Any]) -> None:

@@ -8,6 +8,12 @@ difference is what the fake adds: its transport, its dispatch core, and
 frozen time (``requests`` and ``http.cookiejar`` read the clock on every
 call, and while a fake is active that read goes through freezegun).
 
+The requests-transport client (``fake.client(transport="requests")``) is
+what the stub and the fake both answer. A last variant makes the same call
+on ``fake.client()``'s direct transport (a ``twilio.http.HttpClient`` that
+hands the call to the core, no ``requests``, no ``responses``), against the
+same stub floor: the bar there is a fraction of it.
+
 Blocks of calls alternate between the variants round after round, each
 timed in process CPU time; the figure is the ratio of the medians.
 """
@@ -23,6 +29,7 @@ from pytest_fakebuilds import FakeBuilds, Request
 
 BAR = 1.25
 AIM = 1.10
+DIRECT_BAR = 0.15  # the direct transport: no requests, no responses
 
 
 def _prepare(*, freeze: bool) -> tuple[FakeBuilds, Any, str, str, Any]:
@@ -30,7 +37,7 @@ def _prepare(*, freeze: bool) -> tuple[FakeBuilds, Any, str, str, Any]:
     service = fake.create_service(unique_name="bench")
     version = fake.create_function_version(service.sid, path="/hello")
     with fake:
-        client = fake.client()
+        client = fake.client(transport="requests")
         builds = client.serverless.v1.services(service.sid).builds
         build = builds.create(function_versions=[version.sid])
         fake.advance(fake.build_duration)
@@ -76,6 +83,22 @@ def run(quick: bool) -> list[Row]:
     def fetch() -> None:
         client.serverless.v1.services(service_sid).builds(build_sid).fetch()
 
+    # The same fake through the direct transport (fake.client()'s default).
+    direct_client = fake.client()
+    with fake:
+        via_direct = direct_client.serverless.v1.services(service_sid).builds(build_sid).fetch()
+        if fake.calls[-1].request != fake.calls[-2].request:
+            raise AssertionError("the direct transport sent another request than requests")
+    if (via_direct.sid, via_direct.status, via_direct.date_updated) != (
+        via_fake.sid,
+        via_fake.status,
+        via_fake.date_updated,
+    ):
+        raise AssertionError("the direct transport answered differently")
+
+    def fetch_direct() -> None:
+        direct_client.serverless.v1.services(service_sid).builds(build_sid).fetch()
+
     def fetch_loose() -> None:
         loose_client.serverless.v1.services(loose_service).builds(loose_build).fetch()
 
@@ -85,14 +108,33 @@ def run(quick: bool) -> list[Row]:
         fake.handle(request)
 
     samples = interleave(
-        {"fake": fetch, "stub": fetch, "fake_nofreeze": fetch_loose, "core": core_only},
+        {
+            "fake": fetch,
+            "stub": fetch,
+            "fake_nofreeze": fetch_loose,
+            "core": core_only,
+            "direct": fetch_direct,
+        },
         rounds=rounds,
         inner=inner,
-        setup={"fake": fake.start, "stub": stub.start, "fake_nofreeze": loose.start},
-        teardown={"fake": fake.stop, "stub": stub.stop, "fake_nofreeze": loose.stop},
+        setup={
+            "fake": fake.start,
+            "stub": stub.start,
+            "fake_nofreeze": loose.start,
+            "direct": fake.start,
+        },
+        teardown={
+            "fake": fake.stop,
+            "stub": stub.stop,
+            "fake_nofreeze": loose.stop,
+            "direct": fake.stop,
+        },
     )
     fake_s, stub_s = median(samples["fake"]), median(samples["stub"])
     loose_s, core_s = median(samples["fake_nofreeze"]), median(samples["core"])
+    direct_s = median(samples["direct"])
+    direct_ratio = direct_s / stub_s
+    direct_paired = median(paired_ratios(samples["direct"], samples["stub"]))
     ratio = fake_s / stub_s
     paired = median(paired_ratios(samples["fake"], samples["stub"]))
     verdict_text = verdict(ratio <= BAR) + (" (aim met)" if ratio <= AIM else "")
@@ -112,5 +154,12 @@ def run(quick: bool) -> list[Row]:
             "↳ same, fake with freeze=False / stub",
             f"{loose_s / stub_s:.2f}x ({ms(loose_s)} per call; frozen time costs "
             f"{us(fake_s - loose_s)} per call)",
+        ),
+        Row(
+            "per-request fetch, direct transport / bare responses stub",
+            f"{direct_ratio:.3f}x (direct {us(direct_s)}, stub {ms(stub_s)} per call; "
+            f"paired rounds {direct_paired:.3f}x; of it the core {us(core_s)})",
+            f"<= {DIRECT_BAR:.2f}x",
+            verdict(direct_ratio <= DIRECT_BAR),
         ),
     ]

@@ -47,7 +47,7 @@ def _prepare(*, configured: bool) -> tuple[FakeBuilds, Any, Any, str]:
     if configured:  # the rules are asked about the build below, and do not match
         rules = [fake.fail_builds(lambda build: False, reason=f"rule {n}") for n in range(RULES)]
     with fake:
-        client = fake.client()
+        client = fake.client(transport="requests")
         build = client.serverless.v1.services(service.sid).builds.create(
             function_versions=[version.sid]
         )

@@ -108,7 +108,7 @@ def _work(
     start: threading.Barrier,
     worker: _Worker,
 ) -> None:
-    api = fake.client().serverless.v1.services(service_sid)
+    api = fake.client(transport="requests").serverless.v1.services(service_sid)
     builds = f"/v1/Services/{service_sid}/Builds"
     live: list[str] = []
     start.wait()
@@ -174,7 +174,7 @@ def _threads(threads: int, requests_each: int) -> Row:
         dropped = fake.calls_dropped
         listed = {
             build.sid
-            for build in fake.client()
+            for build in fake.client(transport="requests")
             .serverless.v1.services(service.sid)
             .builds.list(page_size=1000)
         }
@@ -270,7 +270,7 @@ def _creates(count: int) -> list[Row]:
         return _resident()
 
     with fake:
-        builds = fake.client().serverless.v1.services(service.sid).builds
+        builds = fake.client(transport="requests").serverless.v1.services(service.sid).builds
         for _ in range(100):  # first-call costs and lazy imports are not per request
             builds.create(function_versions=[version.sid])
         gc.collect()
@@ -316,7 +316,7 @@ def _creates(count: int) -> list[Row]:
 def _cycle(seed: int) -> weakref.ref[FakeBuilds]:
     fake = FakeBuilds(seed=seed)
     with fake:
-        client = fake.client()
+        client = fake.client(transport="requests")
         service = client.serverless.v1.services.create(unique_name="soak", friendly_name="soak")
         version = fake.create_function_version(service.sid, path="/hello")
         api = client.serverless.v1.services(service.sid)

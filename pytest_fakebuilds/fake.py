@@ -156,11 +156,25 @@ class FakeBuilds(RecordHelpers, ScenarioControls):
         """Mint an API Key (``SK…`` and secret) that authenticates like the account."""
         return self._backend.create_api_key(friendly_name)
 
-    def client(self, **kwargs: Any) -> Client:
+    def client(self, *, transport: str | None = None, **kwargs: Any) -> Client:
         """A ``twilio.rest.Client`` with the fake's credentials.
 
-        ``kwargs`` go to the Client (``region=``, ``edge=``, ...);
+        ``kwargs`` go to the Client (``region=``, ``edge=``, ``http_client=``...);
         ``username``/``password`` override the credentials, e.g. with an API key.
+
+        ``transport`` is how the client's calls reach the fake:
+
+        - ``"direct"`` (the default): a :class:`~pytest_fakebuilds.DirectHttpClient`
+          hands each call to this fake's core in process, encoded exactly as
+          ``requests`` would encode it. The client answers only while this
+          fake is active (else :class:`~pytest_fakebuilds.FakeNotActiveError`),
+          and always from this fake, also while other fakes are active.
+        - ``"requests"``: twilio's own ``TwilioHttpClient`` on ``requests``,
+          answered through the interception every active fake installs, as
+          a client built by the code under test is.
+
+        With ``http_client=``, the client uses that HTTP client and
+        ``transport`` must not be given.
         """
         try:
             from twilio.rest import Client
@@ -172,6 +186,15 @@ class FakeBuilds(RecordHelpers, ScenarioControls):
         username = kwargs.pop("username", self.account_sid)
         password = kwargs.pop("password", self.auth_token)
         kwargs.setdefault("account_sid", self.account_sid)
+        if kwargs.get("http_client") is not None:
+            if transport is not None:
+                raise TypeError("client() takes http_client= or transport=, not both")
+        elif transport is None or transport == "direct":
+            from .direct import DirectHttpClient
+
+            kwargs["http_client"] = DirectHttpClient(self)
+        elif transport != "requests":
+            raise ValueError(f"transport must be 'direct' or 'requests', got {transport!r}")
         return Client(username, password, **kwargs)
 
     def async_client(self, **kwargs: Any) -> Client:

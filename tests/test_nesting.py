@@ -20,15 +20,19 @@ ORIGINAL_GET_ADAPTER = requests.Session.get_adapter
 
 
 def service_names(fake: FakeBuilds) -> list[str]:
-    return [s.unique_name for s in fake.client().serverless.v1.services.list()]
+    return [s.unique_name for s in fake.client(transport="requests").serverless.v1.services.list()]
 
 
 def test_each_fake_answers_its_own_credentials() -> None:
     a = FakeBuilds(seed=1).start()
     b = FakeBuilds(seed=2).start()
     try:
-        a.client().serverless.v1.services.create(unique_name="in-a", friendly_name="A")
-        b.client().serverless.v1.services.create(unique_name="in-b", friendly_name="B")
+        a.client(transport="requests").serverless.v1.services.create(
+            unique_name="in-a", friendly_name="A"
+        )
+        b.client(transport="requests").serverless.v1.services.create(
+            unique_name="in-b", friendly_name="B"
+        )
 
         assert service_names(a) == ["in-a"]
         assert service_names(b) == ["in-b"]
@@ -45,7 +49,7 @@ def test_an_api_key_reaches_the_fake_that_minted_it() -> None:
     b = FakeBuilds(seed=2).start()
     try:
         key = a.create_api_key()
-        client = a.client(username=key.sid, password=key.secret)
+        client = a.client(transport="requests", username=key.sid, password=key.secret)
         client.serverless.v1.services.create(unique_name="by-key", friendly_name="K")
         assert service_names(a) == ["by-key"]
         assert service_names(b) == []
@@ -58,7 +62,7 @@ def test_unknown_credentials_go_to_the_newest_fake_and_get_401() -> None:
     a = FakeBuilds(seed=1).start()
     b = FakeBuilds(seed=2).start()
     try:
-        stranger = a.client(username="AC" + "0" * 32, password="nope")
+        stranger = a.client(transport="requests", username="AC" + "0" * 32, password="nope")
         with pytest.raises(TwilioRestException) as refused:
             stranger.serverless.v1.services("ZS" + "0" * 32).fetch()
         assert (refused.value.status, refused.value.code) == (401, 20003)
@@ -94,7 +98,9 @@ def test_a_stopped_fake_is_freed_while_another_runs() -> None:
     a = FakeBuilds(seed=1).start()
     b.start()
     try:
-        a.client().serverless.v1.services.create(unique_name="in-a", friendly_name="A")
+        a.client(transport="requests").serverless.v1.services.create(
+            unique_name="in-a", friendly_name="A"
+        )
         a.stop()
         gone = weakref.ref(a)
         del a
@@ -112,7 +118,7 @@ def test_threads_reach_the_fake_whose_client_they_use() -> None:
 
     def work(fake: FakeBuilds, worker: int) -> None:
         try:
-            client = fake.client()
+            client = fake.client(transport="requests")
             barrier.wait()
             for n in range(25):
                 client.serverless.v1.services.create(
@@ -139,5 +145,5 @@ def test_threads_reach_the_fake_whose_client_they_use() -> None:
 
 
 def service_names_all(fake: FakeBuilds) -> list[str]:
-    services: Any = fake.client().serverless.v1.services
+    services: Any = fake.client(transport="requests").serverless.v1.services
     return [s.unique_name for s in services.stream(page_size=1000)]

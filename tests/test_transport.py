@@ -31,7 +31,11 @@ from pytest_fakebuilds.transport import _TWILIO_HOST
 def test_every_host_form_twilio_python_produces(
     fake_builds: FakeBuilds, hello: Any, kwargs: dict[str, str], host: str
 ) -> None:
-    builds = fake_builds.client(**kwargs).serverless.v1.services(hello.service_sid).builds
+    builds = (
+        fake_builds.client(transport="requests", **kwargs)
+        .serverless.v1.services(hello.service_sid)
+        .builds
+    )
     build = builds.create(function_versions=[hello.sid])
     assert build.url.startswith(f"https://{host}/v1/Services/")
     assert builds(build.sid).build_status().fetch().status == "building"
@@ -43,7 +47,9 @@ def test_region_from_the_environment(
 ) -> None:
     monkeypatch.setenv("TWILIO_REGION", "ie1")
     monkeypatch.setenv("TWILIO_EDGE", "dublin")
-    builds = fake_builds.client().serverless.v1.services(hello.service_sid).builds
+    builds = (
+        fake_builds.client(transport="requests").serverless.v1.services(hello.service_sid).builds
+    )
     assert builds.create(function_versions=[hello.sid]).status == "building"
     assert fake_builds.calls[-1].request.host == "serverless.dublin.ie1.twilio.com"
 
@@ -69,7 +75,7 @@ def test_other_twilio_hosts_are_refused_naming_the_host(fake_builds: FakeBuilds,
 
 def test_other_twilio_products_through_the_client_are_refused(fake_builds: FakeBuilds) -> None:
     with pytest.raises(UnmockedTwilioHostError, match=r"api\.twilio\.com"):
-        fake_builds.client().api.v2010.accounts.list()
+        fake_builds.client(transport="requests").api.v2010.accounts.list()
 
 
 @pytest.mark.parametrize(
@@ -133,7 +139,9 @@ def test_strict_mode_blocks_other_hosts(fake_builds: FakeBuilds, local_server: s
 def test_strict_mode_lets_responses_stubs_answer(fake_builds: FakeBuilds, hello: Any) -> None:
     responses.get("https://example.com/ping", body="pong")
     assert requests.get("https://example.com/ping").text == "pong"
-    builds = fake_builds.client().serverless.v1.services(hello.service_sid).builds
+    builds = (
+        fake_builds.client(transport="requests").serverless.v1.services(hello.service_sid).builds
+    )
     assert builds.create(function_versions=[hello.sid]).status == "building"
 
 
@@ -146,7 +154,9 @@ def test_strict_mode_ends_with_the_fake(local_server: str) -> None:
 @responses.activate
 def test_coexists_with_responses_activate(fake_builds: FakeBuilds, hello: Any) -> None:
     responses.get("https://example.com/api", json={"ok": True})
-    builds = fake_builds.client().serverless.v1.services(hello.service_sid).builds
+    builds = (
+        fake_builds.client(transport="requests").serverless.v1.services(hello.service_sid).builds
+    )
     build = builds.create(function_versions=[hello.sid])
     assert requests.get("https://example.com/api").json() == {"ok": True}
     assert builds(build.sid).fetch().sid == build.sid
@@ -154,7 +164,9 @@ def test_coexists_with_responses_activate(fake_builds: FakeBuilds, hello: Any) -
 
 
 def test_coexists_with_a_requests_mock_started_inside(fake_builds: FakeBuilds, hello: Any) -> None:
-    builds = fake_builds.client().serverless.v1.services(hello.service_sid).builds
+    builds = (
+        fake_builds.client(transport="requests").serverless.v1.services(hello.service_sid).builds
+    )
     with responses.RequestsMock() as mock:
         mock.post("https://hooks.example.com/deployed", status=202)
         build = builds.create(function_versions=[hello.sid])
@@ -168,7 +180,7 @@ def test_coexists_with_a_requests_mock_started_first(local_server: str) -> None:
         with FakeBuilds(seed=3) as fake:
             service = fake.create_service(unique_name="svc")
             hello = fake.create_function_version(service.sid, "/hello")
-            builds = fake.client().serverless.v1.services(service.sid).builds
+            builds = fake.client(transport="requests").serverless.v1.services(service.sid).builds
             assert builds.create(function_versions=[hello.sid]).status == "building"
             assert requests.get("https://example.com/first").text == "stub"
         # The fake is gone; the test's mock still answers, and still refuses the rest.
@@ -186,7 +198,9 @@ def test_nothing_is_intercepted_after_the_fake_stops(local_server: str) -> None:
 
 
 def test_concurrent_creates_from_threads(fake_builds: FakeBuilds, hello: Any) -> None:
-    builds = fake_builds.client().serverless.v1.services(hello.service_sid).builds
+    builds = (
+        fake_builds.client(transport="requests").serverless.v1.services(hello.service_sid).builds
+    )
 
     def create(_: int) -> str:
         sid: str = builds.create(function_versions=[hello.sid]).sid

@@ -168,3 +168,12 @@ class InternalServerError(ApiError):
 
 def bad_request(message: str, code: int = 20001) -> InvalidParameterError:
     return InvalidParameterError(message, code=code)
+
+
+class FakeNotActiveError(FakeBuildsError, RuntimeError):
+    """A client made by ``fake.client()`` was used while its fake was not active.
+
+    The direct transport answers from its own fake only: with the fake
+    stopped (or not started yet) there is nothing to answer, and nothing may
+    go to Twilio instead.
+    """

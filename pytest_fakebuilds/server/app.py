@@ -163,7 +163,10 @@ class FakeServer:
 
     def client(self, **kwargs: Any) -> Any:
         """A ``twilio.rest.Client`` with the fake's credentials, pointed at the
-        server's own URL (nothing in this process is intercepted)."""
+        server's own URL (nothing in this process is intercepted), on twilio's
+        own ``TwilioHttpClient`` unless ``http_client=`` or ``transport=`` says otherwise."""
+        if kwargs.get("http_client") is None:
+            kwargs.setdefault("transport", "requests")
         client = self.fake.client(**kwargs)
         client.serverless.base_url = self.url
         return client
