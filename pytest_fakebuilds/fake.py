@@ -39,7 +39,7 @@ class FakeBuilds(RecordHelpers, ScenarioControls):
     """A fake Twilio Serverless account answering the Serverless API.
 
     Use it as the ``fake_builds`` fixture, as a context manager or as a
-    decorator. While it is active, every ``requests`` call to
+    decorator. While it is active, every ``requests`` and ``aiohttp`` call to
     ``serverless.twilio.com`` and ``serverless-upload.twilio.com`` (and their
     regional and edge forms) is answered
     from its in-memory store, other Twilio hosts are refused, and, unless
