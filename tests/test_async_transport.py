@@ -188,6 +188,9 @@ class _Canned:
     def release(self) -> None:
         pass
 
+    async def wait_for_close(self) -> None:  # aiohttp before 3.10 awaits it
+        pass
+
 
 @pytest.mark.asyncio
 async def test_a_tests_own_aiohttp_mock_started_inside_the_fake(
