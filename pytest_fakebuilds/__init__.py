@@ -22,10 +22,12 @@ __all__ = [
     "ConflictError",
     "Dependency",
     "Deployment",
+    "DirectHttpClient",
     "Environment",
     "FakeBuilds",
     "FakeBuildsError",
     "FakeInternalError",
+    "FakeNotActiveError",
     "Fault",
     "Function",
     "FunctionVersion",
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
         ConflictError,
         FakeBuildsError,
         FakeInternalError,
+        FakeNotActiveError,
         InvalidParameterError,
         NotFoundError,
         TooLargeError,
@@ -70,6 +73,7 @@ if TYPE_CHECKING:
     )
     from .core.routing import Call
     from .core.wire import Request, Response
+    from .direct import DirectHttpClient
     from .fake import FakeBuilds
     from .scenarios.faults import Fault
     from .scenarios.journal import CallList
@@ -85,6 +89,7 @@ _WHERE = {
             "ConflictError",
             "FakeBuildsError",
             "FakeInternalError",
+            "FakeNotActiveError",
             "InvalidParameterError",
             "NotFoundError",
             "TooLargeError",
@@ -115,6 +120,7 @@ _WHERE = {
     "NetworkBlockedError": "transport",
     "UnmockedTwilioHostError": "transport",
     "Call": "core.routing",
+    "DirectHttpClient": "direct",
     "Request": "core.wire",
     "Response": "core.wire",
 }
