@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 from http import HTTPStatus
 from typing import Any
 from unittest import mock
@@ -366,9 +367,14 @@ def async_http_client(**kwargs: Any) -> Any:
     ``Authorization`` header itself, so the request on the wire is the same
     and no warning is raised. ``kwargs`` go to ``AsyncTwilioHttpClient``.
     """
+    return _async_http_client_class()(**kwargs)
+
+
+@functools.cache
+def _async_http_client_class() -> Any:
     from twilio.http.async_http_client import AsyncTwilioHttpClient
 
-    class _AsyncHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
+    class HeaderAuthAsyncTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
         async def request(
             self,
             method: str,
@@ -387,4 +393,4 @@ def async_http_client(**kwargs: Any) -> Any:
                 method, url, params, data, headers, None, timeout, allow_redirects
             )
 
-    return _AsyncHttpClient(**kwargs)
+    return HeaderAuthAsyncTwilioHttpClient

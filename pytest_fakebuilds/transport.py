@@ -15,7 +15,10 @@ in this order and removed in the reverse one:
   ``*.twilio.com`` name, so a library that does not go through an adapter
   (``urllib``, ``http.client``) fails at once instead of reaching Twilio; in
   strict mode ``socket.connect`` refuses every address that is not loopback.
-- aiohttp, when it is installed: see :mod:`pytest_fakebuilds.aio`.
+- aiohttp, when it is installed: see :mod:`pytest_fakebuilds.aio`. It is
+  loaded only when aiohttp is: while a fake is active, an import finder waits
+  for aiohttp's first import, so a process that never imports aiohttp never
+  pays for it.
 
 While several fakes are active, a request goes to the fake whose
 credentials it carries (its Account SID, or one of its API keys), as two
@@ -25,6 +28,7 @@ credentials goes to the newest fake, which refuses it with 401.
 
 from __future__ import annotations
 
+import importlib.abc
 import importlib.util
 import re
 import socket
@@ -172,9 +176,7 @@ class _Interception:
         if self._optional is None:
             optional: list[Adapter] = []
             if importlib.util.find_spec("aiohttp") is not None:
-                from .aio import AiohttpPatch
-
-                optional.append(AiohttpPatch())
+                optional.append(_AiohttpWhenImported(self))
             self._optional = optional
         return [self._requests, _SOCKET_GUARD, *self._optional]
 
@@ -262,6 +264,70 @@ class _RequestsPatch:
             calls = getattr(route, "calls", None)  # responses 0.25 and later
             if calls is not None:
                 calls.reset()
+
+
+class _AiohttpWhenImported(importlib.abc.MetaPathFinder):
+    """aiohttp's adapter, installed once aiohttp is imported: at once when it
+    already is, else by this finder, as soon as aiohttp's first import ends
+    while a fake is active."""
+
+    def __init__(self, interception: _Interception) -> None:
+        self._interception = interception
+        self._patch: Adapter | None = None
+
+    def install(self) -> None:
+        if "aiohttp" in sys.modules:
+            self._install_patch()
+        else:
+            sys.meta_path.insert(0, self)
+
+    def uninstall(self) -> None:
+        with suppress(ValueError):
+            sys.meta_path.remove(self)
+        if self._patch is not None:
+            self._patch.uninstall()
+            self._patch = None
+
+    def _install_patch(self) -> None:
+        from .aio import AiohttpPatch
+
+        patch = AiohttpPatch()
+        patch.install()
+        self._patch = patch
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "aiohttp":
+            return None
+        with suppress(ValueError):
+            sys.meta_path.remove(self)  # one import of aiohttp is all it waits for
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return None
+        spec.loader = _ThenCall(spec.loader, self._imported)
+        return spec
+
+    def _imported(self) -> None:
+        with self._interception._lock:
+            if self._patch is None and self in self._interception._installed:
+                self._install_patch()
+
+
+class _ThenCall(importlib.abc.Loader):
+    """A module's own loader, calling back once the module has been executed."""
+
+    def __init__(self, loader: Any, then: Callable[[], None]) -> None:
+        self._loader = loader
+        self._then = then
+
+    def create_module(self, spec: Any) -> Any:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self._loader.exec_module(module)
+        self._then()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)
 
 
 class _SocketGuard:

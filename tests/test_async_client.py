@@ -417,6 +417,7 @@ async def test_api_key_credentials_and_bad_ones(fake_builds: FakeBuilds) -> None
 @pytest.mark.asyncio
 async def test_async_client_sends_what_twilios_client_sends(fake_builds: FakeBuilds) -> None:
     client = fake_builds.async_client()
+    assert isinstance(client.http_client, AsyncTwilioHttpClient)
     try:
         await client.serverless.v1.services.create_async(
             unique_name="same", friendly_name="Same Name"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import subprocess
+import sys
 from base64 import b64encode
 from collections.abc import AsyncIterator
 from typing import Any
@@ -399,3 +401,40 @@ async def test_a_session_made_inside_a_fake_is_refused_once_it_stopped(
     finally:
         await session.close()
     assert no_network == ["getaddrinfo serverless.twilio.com"]
+
+
+LATE_IMPORT = """
+import asyncio, base64, sys
+from pytest_fakebuilds import FakeBuilds
+
+with FakeBuilds(seed=1) as fake:
+    loaded_with_the_fake = "aiohttp" in sys.modules
+    fake.create_service(unique_name="late")
+    import aiohttp  # its first import, while the fake is active
+
+    async def names():
+        token = base64.b64encode(f"{fake.account_sid}:{fake.auth_token}".encode()).decode()
+        async with aiohttp.ClientSession() as session, session.get(
+            "https://serverless.twilio.com/v1/Services",
+            headers={"Authorization": "Basic " + token},
+        ) as response:
+            return response.status, [s["unique_name"] for s in (await response.json())["services"]]
+
+    answer = asyncio.run(names())
+patched_after = aiohttp.ClientSession.__dict__["get"].__module__ != "aiohttp.client"
+print(loaded_with_the_fake, answer, patched_after)
+"""
+
+
+def test_aiohttp_imported_after_the_fake_started_is_answered_too() -> None:
+    # A process that never imports aiohttp does not load it for the fake; one
+    # that imports it while a fake is active gets it answered from then on.
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", LATE_IMPORT],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False (200, ['late']) False"
