@@ -4,6 +4,12 @@ from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+import forkserver
+
+# Imported before any in-process pytester run, as trustme below: hypothesis, which
+# the hypothesis plugin of every inner run imports, would otherwise be imported
+# afresh (and dropped again) by each in-process run, at about a second a run.
+import hypothesis  # noqa: F401
 import pytest
 
 # Imported here, before any in-process pytester run: such a run forgets the
@@ -59,6 +65,28 @@ def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pyte
     if scope is not None:
         monkeypatch.setenv("PYTEST_ADDOPTS", f"-o asyncio_default_fixture_loop_scope={scope}")
     return pytester
+
+
+@pytest.fixture(scope="session")
+def _fork_server() -> Iterator[tuple[str, ...] | None]:
+    """The command that starts an inner ``python -m pytest`` as a fork of a warmed-up
+    process (tests/forkserver.py), or None where that cannot run."""
+    yield forkserver.pytest_command()
+    forkserver.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _inner_pytest_in_forks(request: pytest.FixtureRequest) -> None:
+    """``pytester.runpytest_subprocess`` runs its inner pytest in a fork of the
+    session's fork server: a process of its own, without a second of start-up each.
+    ``FAKEBUILDS_TESTS_NO_FORKSERVER=1`` makes them fresh interpreters again."""
+    if "pytester" not in request.fixturenames:
+        return
+    command = request.getfixturevalue("_fork_server")
+    if command is not None:
+        pytester = request.getfixturevalue("pytester")
+        monkeypatch = request.getfixturevalue("monkeypatch")
+        monkeypatch.setattr(pytester, "_getpytestargs", lambda: command)
 
 
 @pytest.fixture
