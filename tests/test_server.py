@@ -7,6 +7,7 @@ process given nothing but ``server.env``, and the ``/_fake/`` control API.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import socket
@@ -540,6 +541,52 @@ def test_absolute_form_requests_for_other_hosts_are_refused_with_403(
         assert "forwards nothing" in answer.text
     assert own.status_code == 200  # an absolute-form request for the server itself
     assert log.only_to(server), (log.lookups, log.connects)
+
+
+def _read_answer(stream: Any) -> tuple[int, dict[str, str], bytes]:
+    status = int(stream.readline().split()[1])
+    headers: dict[str, str] = {}
+    while (line := stream.readline().decode("latin-1").strip()) != "":
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers, stream.read(int(headers.get("content-length", "0")))
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [
+        b"GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\n\r\n",
+        b"POST http://example.com/u HTTP/1.1\r\nHost: example.com\r\nContent-Length: 3\r\n\r\nabc",
+    ],
+    ids=["no body", "with a body"],
+)
+def test_a_refused_request_leaves_its_connection_serving(
+    fake_builds_server: FakeServer, refused: bytes
+) -> None:
+    # On one connection: the refused request, then a request for the fake.
+    # The second must be answered there (requests reuses kept-alive
+    # connections; a silent close made its next request fail at random).
+    server = fake_builds_server
+    host, port = server.url.removeprefix("http://").split(":")
+    token = base64.b64encode(f"{server.fake.account_sid}:{server.fake.auth_token}".encode())
+    with (
+        socket.create_connection((host, int(port)), timeout=10) as connection,
+        connection.makefile("rb") as stream,
+    ):
+        connection.sendall(refused)
+        status, headers, body = _read_answer(stream)
+        assert status == 403, body
+        assert headers.get("connection") != "close"
+        connection.sendall(
+            b"GET /v1/Services HTTP/1.1\r\nHost: "
+            + f"{host}:{port}".encode()
+            + b"\r\nAuthorization: Basic "
+            + token
+            + b"\r\n\r\n"
+        )
+        status, _, body = _read_answer(stream)
+    assert status == 200, body
+    assert json.loads(body)["services"] == []
 
 
 def test_a_twilio_python_child_with_only_server_env_works(

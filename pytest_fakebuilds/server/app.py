@@ -362,8 +362,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.readline(3)
 
     def _discard_body(self) -> None:
+        # Read past the body of a refused request so the connection can serve
+        # the next one; a body that cannot be skipped safely ends it instead.
         raw = self.headers.get("Content-Length")
-        if raw and raw.isdigit() and int(raw) <= MAX_BODY:
+        chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
+        if raw is None and not chunked:
+            return  # no body
+        if not chunked and raw is not None and raw.isdigit() and int(raw) <= MAX_BODY:
             self.rfile.read(int(raw))
         else:
             self.close_connection = True
@@ -395,6 +400,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "text/plain; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
 
