@@ -492,8 +492,8 @@ def _library_call() -> str:
 def _refuse_name(host: object) -> UnmockedTwilioHostError:
     return UnmockedTwilioHostError(
         f"pytest-fakebuilds: {_library_call()} tried to look up {host!s} while a fake is "
-        "active; only requests (and the twilio client on it) reach the fake, and no "
-        "connection to a Twilio host leaves the machine"
+        "active; only requests and aiohttp (and twilio's clients on them) reach the fake, "
+        "and no connection to a Twilio host leaves the machine"
     )
 
 
