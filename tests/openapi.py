@@ -86,10 +86,45 @@ def operation_for(method: str, path: str, host: str = "") -> dict[str, Any] | No
     return None
 
 
-def _validate(instance: object, schema: dict[str, Any]) -> None:
+@cache
+def _validator(schema_id: int) -> OAS30Validator:
+    schema = _SCHEMAS[schema_id]
     root = dict(schema)
     root["components"] = spec()["components"]
-    OAS30Validator(root, format_checker=FormatChecker()).validate(instance)
+    return OAS30Validator(root, format_checker=FormatChecker())
+
+
+# The schemas validated against, by id: they live as long as the process (parts of
+# the cached spec, or ERROR_SCHEMA), so an id names one schema for good.
+_SCHEMAS: dict[int, dict[str, Any]] = {}
+
+
+def _validate(instance: object, schema: dict[str, Any]) -> None:
+    _SCHEMAS.setdefault(id(schema), schema)
+    _validator(id(schema)).validate(instance)
+
+
+# Bodies already found valid, with the schema they were checked against: a body
+# the suite serves again byte for byte (listings of an unchanged store, say) is
+# not validated again; validation is a pure function of the two.
+_VALID: dict[tuple[int, int, bytes], None] = {}
+_VALID_MAX = 20_000
+_VALID_BODY_MAX = 64 * 1024
+
+
+def _validate_body(body: bytes, status: int, schema: dict[str, Any]) -> Any:
+    """The parsed body, after checking it against ``schema`` (unless already done)."""
+    __tracebackhide__ = True
+    parsed = json.loads(body)
+    key = (id(schema), status, body)
+    if key in _VALID:
+        return parsed
+    _validate(parsed, schema)
+    if len(body) <= _VALID_BODY_MAX:
+        if len(_VALID) >= _VALID_MAX:
+            _VALID.clear()
+        _VALID[key] = None
+    return parsed
 
 
 def _check_dates(value: object, where: str = "$") -> None:
@@ -108,8 +143,7 @@ def assert_valid(request: Request, response: Response) -> None:
     """Fail unless ``response`` is what the spec allows for ``request``."""
     __tracebackhide__ = True
     if response.status >= 400:
-        body = json.loads(response.body)
-        _validate(body, ERROR_SCHEMA)
+        body = _validate_body(response.body, response.status, ERROR_SCHEMA)
         assert body["status"] == response.status, body
         assert response.headers.get("Content-Type", "").startswith("application/json")
         return
@@ -125,6 +159,5 @@ def assert_valid(request: Request, response: Response) -> None:
         assert response.body == b"", f"{operation['operationId']} must have an empty body"
         return
     assert response.headers.get("Content-Type", "").startswith("application/json")
-    body = json.loads(response.body)
-    _validate(body, content["application/json"]["schema"])
+    body = _validate_body(response.body, response.status, content["application/json"]["schema"])
     _check_dates(body)

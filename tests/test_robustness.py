@@ -18,6 +18,7 @@ import json
 import re
 from base64 import b64encode
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -230,6 +231,10 @@ OWN: dict[str, list[str]] = {
 }
 
 
+# The strategy builders below are cached: hypothesis validates each new strategy
+# object on its first draw, and building them afresh for every draw cost more than
+# the requests themselves. The strategies, and so the examples, are unchanged.
+@cache
 def value_of(name: str) -> st.SearchStrategy[str]:
     """A plausible value (valid ones first) three times in four, else any text."""
     return st.sampled_from([True, True, True, False]).flatmap(
@@ -238,6 +243,11 @@ def value_of(name: str) -> st.SearchStrategy[str]:
 
 
 def pairs_from(names: list[str], *, max_size: int) -> st.SearchStrategy[list[tuple[str, str]]]:
+    return _pairs_from(tuple(names), max_size)
+
+
+@cache
+def _pairs_from(names: tuple[str, ...], max_size: int) -> st.SearchStrategy[list[tuple[str, str]]]:
     pair = st.sampled_from(names).flatmap(lambda name: st.tuples(st.just(name), value_of(name)))
     return st.lists(pair, max_size=max_size)
 
