@@ -46,13 +46,13 @@ HERE = Path(__file__).resolve()
 
 # As users meet it: one fresh process per store size.
 USER_SIZES = (1_000, 10_000, 100_000)
-USER_SIZES_QUICK = (1_000, 2_000, 5_000)
+USER_SIZES_QUICK = (200, 400, 1_000)
 USER_PAGE_SIZE = 1_000
 USER_BAR = 1.30
 
 # The fake's share and the algorithm, in one process.
 SHARE_SIZES = (1_000, 20_000)
-SHARE_SIZES_QUICK = (500, 2_000)
+SHARE_SIZES_QUICK = (100, 400)
 SHARE_PAGE_SIZE = 50  # the API's default, and a client list() that names no page size
 SHARE_BAND = (0.80, 1.20)
 

@@ -168,7 +168,7 @@ def _pytest_loop(directory: Path, variant: str, n: int) -> dict[str, float]:
 
 
 def _pytest_runs(quick: bool) -> list[Row]:
-    n, rounds = (20, 1) if quick else (400, 5)
+    n, rounds = (5, 1) if quick else (400, 5)
     variants = list(_VARIANTS) if not quick else ["fixture", "plain"]
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
     with tempfile.TemporaryDirectory(prefix="fakebuilds-bench-") as tmp:
@@ -216,7 +216,7 @@ def run(quick: bool) -> list[Row]:
     from pytest_fakebuilds import FakeBuilds
 
     real_sleep, real_get_adapter = time.sleep, requests.Session.get_adapter
-    number, repeat = (2_000, 3) if quick else (20_000, 7)
+    number, repeat = (500, 1) if quick else (20_000, 7)
     fresh = _probe_cost(number, repeat)
 
     start = now()
@@ -236,7 +236,7 @@ def run(quick: bool) -> list[Row]:
         freezer.start()
         freezer.stop()
 
-    rounds, inner = (3, 3) if quick else (25, 10)
+    rounds, inner = (2, 2) if quick else (25, 10)
     samples = interleave(
         {"fixture": fixture_cycle, "freezegun": freezegun_cycle}, rounds=rounds, inner=inner
     )

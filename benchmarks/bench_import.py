@@ -101,7 +101,7 @@ def run(quick: bool) -> list[Row]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
 
     probes = []
-    for _ in range(2 if quick else 5):
+    for _ in range(1 if quick else 5):
         output = subprocess.run(
             [python, "-c", _IN_PROCESS.format(heavy=HEAVY)],
             capture_output=True,
@@ -119,7 +119,7 @@ def run(quick: bool) -> list[Row]:
             "without": ([python, "-c", "import pytest"], {"env": env}),
             "with": ([python, "-c", "import pytest, pytest_fakebuilds.plugin"], {"env": env}),
         },
-        rounds=2 if quick else 20,
+        rounds=1 if quick else 20,
     )
 
     with tempfile.TemporaryDirectory(prefix="fakebuilds-bench-") as tmp:

@@ -359,9 +359,9 @@ def _start_stop(cycles: int) -> Row:
 
 
 def run(quick: bool) -> list[Row]:
-    creates = _creates(2_000 if quick else CREATES)
+    creates = _creates(500 if quick else CREATES)
     gc.collect()
-    threads = _threads(THREADS, 50 if quick else MIXED)
+    threads = _threads(THREADS, 20 if quick else MIXED)
     gc.collect()
-    cycles = _start_stop(5 if quick else CYCLES)
+    cycles = _start_stop(3 if quick else CYCLES)
     return [threads, *creates, cycles]
