@@ -1,5 +1,17 @@
 from __future__ import annotations
 
+import sys
+
+# pytest keeps the modules it rewrites (test files, and the packages of pytest
+# plugins such as hypothesis and this one) as .pyc files in __pycache__ (ignored
+# by git), unless bytecode writing is off. These machines set PYTHONDONTWRITEBYTECODE,
+# and then every pytest process of a run (each xdist worker, each inner pytest)
+# parses, rewrites and compiles some 200 modules again: about 2.5 s of CPU each.
+# Set before the imports below, so that hypothesis and the tests are cached too.
+sys.dont_write_bytecode = False
+
+# ruff: noqa: E402
+
 from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
