@@ -107,7 +107,6 @@ def _preload() -> None:
 def _serve(path: str) -> None:
     import gc
     import selectors
-    import signal
     import threading
 
     # The interpreter put this file's directory first, and the server's own
@@ -129,7 +128,6 @@ def _serve(path: str) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forks are reaped by the kernel
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     sys.stderr.flush()
@@ -138,9 +136,15 @@ def _serve(path: str) -> None:
     selector.register(listener, selectors.EVENT_READ)
     selector.register(sys.stdin, selectors.EVENT_READ)  # EOF: the session is gone
     while True:
-        events = selector.select()
+        # Finished forks are reaped here (not by SIG_IGN), so that their CPU time
+        # is the server's children's, and so the session's: `time pytest` counts it.
+        _reap(block=False)
+        events = selector.select(timeout=1.0)
+        if not events:
+            continue
         if any(key.fileobj is sys.stdin for key, _ in events):
             if not os.read(sys.stdin.fileno(), 1024):
+                _reap(block=True)
                 return
             continue
         conn, _ = listener.accept()
@@ -156,11 +160,20 @@ def _serve(path: str) -> None:
         if pid == 0:
             selector.close()
             listener.close()
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             _child(conn, fds, request, base_path)  # never returns
         conn.close()
         for fd in fds:
             os.close(fd)
+
+
+def _reap(*, block: bool) -> None:
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
 
 
 def _child(
