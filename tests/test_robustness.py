@@ -147,18 +147,32 @@ NAMES = ["fuzz", "dev-environment", "dev", "GREETING", "/fn", "fn", "Status", "C
 junk = st.text(max_size=12)
 
 
+# The strategy builders below are cached: hypothesis validates each new strategy
+# object on its first draw, and building them afresh for every draw cost more than
+# the requests themselves. The strategies, and so the examples, are unchanged.
+@cache
+def _sampled(key: tuple[tuple[type, Any], ...]) -> st.SearchStrategy[Any]:
+    return st.sampled_from([option for _, option in key])
+
+
+def sampled(options: list[Any]) -> st.SearchStrategy[Any]:
+    """``st.sampled_from(options)``, one strategy object per distinct list (by type
+    and value: True is not 1 here)."""
+    return _sampled(tuple((type(option), option) for option in options))
+
+
 @st.composite
 def placeholder(draw: st.DrawFn, kind: str) -> str:
-    how = draw(st.sampled_from(["right"] * 3 + ["other", "unknown", "name", "junk"]))
+    how = draw(sampled(["right"] * 3 + ["other", "unknown", "name", "junk"]))
     if how == "right":
         value = getattr(SEEDED, kind)
         if kind == "service":  # a Service is also found by its unique name
-            value = draw(st.sampled_from([value, value, value, "fuzz"]))
+            value = draw(sampled([value, value, value, "fuzz"]))
         return value
     if how == "other":
         return draw(st.sampled_from(SEEDED.all()))
     if how == "unknown":
-        return draw(st.sampled_from([*UNKNOWN_SIDS, getattr(SEEDED, kind).lower()]))
+        return draw(sampled([*UNKNOWN_SIDS, getattr(SEEDED, kind).lower()]))
     if how == "name":
         return draw(st.sampled_from(NAMES))
     return quote(draw(junk), safe="")
@@ -169,7 +183,7 @@ def path_of(draw: st.DrawFn, template: str) -> str:
     """Most often every placeholder holds the right record, so that requests get
     past the lookups; otherwise each one may be wrong in its own way."""
     kinds = kinds_of(template)
-    if draw(st.sampled_from([True, True, False])):
+    if draw(sampled([True, True, False])):
         values = iter([getattr(SEEDED, kind) for kind in kinds])
     else:
         values = iter([draw(placeholder(kind)) for kind in kinds])
@@ -231,10 +245,7 @@ OWN: dict[str, list[str]] = {
 }
 
 
-# The strategy builders below are cached: hypothesis validates each new strategy
-# object on its first draw, and building them afresh for every draw cost more than
-# the requests themselves. The strategies, and so the examples, are unchanged.
-@cache
+@cache  # see sampled()
 def value_of(name: str) -> st.SearchStrategy[str]:
     """A plausible value (valid ones first) three times in four, else any text."""
     return st.sampled_from([True, True, True, False]).flatmap(
@@ -255,7 +266,7 @@ def _pairs_from(names: tuple[str, ...], max_size: int) -> st.SearchStrategy[list
 @st.composite
 def fields_for(draw: st.DrawFn, own: list[str]) -> list[tuple[str, str]]:
     """Most of the operation's own fields with likely values, plus any others."""
-    chosen = [name for name in own if draw(st.sampled_from([True, True, False]))]
+    chosen = [name for name in own if draw(sampled([True, True, False]))]
     pairs = [(name, draw(value_of(name))) for name in chosen]
     return pairs + draw(pairs_from(UNION, max_size=3))
 
@@ -270,17 +281,17 @@ BIG_PRIVATE = b"x" * (10 * 1024 * 1024 + 1)  # over the private-asset limit
 def part(draw: st.DrawFn, name: str) -> bytes:
     """One part: Content mostly as a file, the others mostly as plain fields."""
     if name == "Content":
-        big = draw(st.sampled_from([False] * 15 + [True]))
+        big = draw(sampled([False] * 15 + [True]))
         data = BIG_PRIVATE if big else draw(st.binary(max_size=40))
     else:
         data = draw(value_of(name) if name in PLAUSIBLE else junk).encode()
     disposition = f'form-data; name="{name}"'
     headers = ""
-    as_file = draw(st.sampled_from([True] * 4 + [False]))
+    as_file = draw(sampled([True] * 4 + [False]))
     if as_file == (name == "Content"):
-        filename = draw(st.sampled_from(["hello", "page.html", "", "x y"]))
+        filename = draw(sampled(["hello", "page.html", "", "x y"]))
         disposition += f'; filename="{filename}"'
-        content_type = draw(st.sampled_from(["application/javascript", "text/html", ""]))
+        content_type = draw(sampled(["application/javascript", "text/html", ""]))
         if content_type:
             headers = f"Content-Type: {content_type}\r\n"
     head = f"--{BOUNDARY}\r\nContent-Disposition: {disposition}\r\n{headers}\r\n"
@@ -289,10 +300,10 @@ def part(draw: st.DrawFn, name: str) -> bytes:
 
 @st.composite
 def upload_body(draw: st.DrawFn) -> tuple[dict[str, str], bytes]:
-    names = [n for n in ("Path", "Visibility", "Content") if draw(st.sampled_from([1, 1, 1, 0]))]
+    names = [n for n in ("Path", "Visibility", "Content") if draw(sampled([1, 1, 1, 0]))]
     names += draw(st.lists(st.sampled_from(["Path", "Content", "Other"]), max_size=1))
     body = b"".join(draw(part(name)) for name in names) + f"--{BOUNDARY}--\r\n".encode()
-    how = draw(st.sampled_from(["multipart"] * 6 + ["truncated", "no-boundary", "form", "none"]))
+    how = draw(sampled(["multipart"] * 6 + ["truncated", "no-boundary", "form", "none"]))
     if how == "truncated":
         body = body[: draw(st.integers(0, max(len(body) - 1, 0)))]
     if how in ("multipart", "truncated"):
@@ -317,8 +328,8 @@ METHODS = ["GET", "POST", "DELETE", "PUT", "PATCH"]
 @st.composite
 def request_to(draw: st.DrawFn, route: Any) -> Request:
     """A request aimed at ``route``: mostly its method and host, sometimes another."""
-    method = draw(st.sampled_from([route.method] * 10 + METHODS))
-    host_kind = draw(st.sampled_from([route.host] * 10 + ["api", "upload"]))
+    method = draw(sampled([route.method] * 10 + METHODS))
+    host_kind = draw(sampled([route.host] * 10 + ["api", "upload"]))
     url = f"https://{draw(st.sampled_from(HOSTS[host_kind]))}{draw(path_of(route.template))}"
     own = OWN.get(route.operation, PAGING if route.operation.startswith("list_") else [])
     query = draw(fields_for(own) if method == "GET" else pairs_from(UNION, max_size=2))
@@ -326,11 +337,11 @@ def request_to(draw: st.DrawFn, route: Any) -> Request:
         url += "?" + urlencode(query)
     headers = draw(st.sampled_from([AUTH] * 12 + [{}, WRONG_AUTH]))
     body = b""
-    if host_kind == "upload" and draw(st.sampled_from([True] * 5 + [False])):
+    if host_kind == "upload" and draw(sampled([True] * 5 + [False])):
         content_type, body = draw(upload_body())
         headers = {**headers, **content_type}
     elif method != "GET":
-        if draw(st.sampled_from([True] * 7 + [False])):
+        if draw(sampled([True] * 7 + [False])):
             body = urlencode(draw(fields_for(own))).encode()
             headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
         else:
