@@ -47,8 +47,9 @@ _SCAN_SKIP: tuple[str, ...] = (
 # threads that follow its clock. As in freezegun, a call is real when any of
 # its five nearest frames belongs to one of these modules (whole dotted
 # components); freezegun's configurable default ignore list is added, read
-# again at every activation.
-_BASE_IGNORE: tuple[str, ...] = ("execnet",)
+# again at every activation. The standard library's own entries are here too:
+# freezegun before 1.5 lists "Queue" (Python 2's name), not "queue".
+_BASE_IGNORE: tuple[str, ...] = ("threading", "queue", "multiprocessing", "execnet")
 
 # The real sleep, as the module found it; _real_sleep is what a passing-through
 # sleep calls, and stays replaceable on its own.
