@@ -318,3 +318,30 @@ def test_an_uploads_answer_names_the_rest_host_of_its_edge_and_region(
         f"/Versions/{version['sid']}"
     )
     assert answer.headers["X-API-Domain"] == upload_host
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "operation", "params"),
+    [
+        ("GET", "https://serverless.twilio.com/v1/Services", "list_service", {}),
+        ("GET", "https://serverless.twilio.com/v1/Services/ZS1", "fetch_service", {"Sid": "ZS1"}),
+        (
+            "DELETE",
+            "https://serverless.twilio.com/v1/Services/ZS1/Builds/ZB2",
+            "delete_build",
+            {"ServiceSid": "ZS1", "Sid": "ZB2"},
+        ),
+        # The upload host serves only its POSTs: a GET there names no operation.
+        ("GET", "https://serverless-upload.twilio.com/v1/Services", None, {}),
+        ("GET", "https://serverless.twilio.com/v1/Nothing/Here", None, {}),
+        ("PUT", "https://serverless.twilio.com/v1/Services", None, {}),
+    ],
+)
+def test_a_refused_login_is_journalled_with_the_operation_it_was_for(
+    fake_builds: FakeBuilds, method: str, url: str, operation: str | None, params: dict[str, str]
+) -> None:
+    answer = send(fake_builds, method, url, auth=False)
+    assert answer.status == 401
+    call = fake_builds.calls[-1]
+    assert (call.operation, call.params) == (operation, params)
+    assert call.time == fake_builds.now()

@@ -99,6 +99,21 @@ def test_a_page_reached_backward_links_onwards_only_while_older_records_remain(
     assert (sids(alone), links(alone)) == (newest_first[:2], (False, False))
 
 
+def test_a_longer_page_reached_backward_links_onwards_only_while_older_records_remain(
+    fake_builds: FakeBuilds, six: tuple[str, list[str]]
+) -> None:
+    url, newest_first = six
+    first = get(fake_builds, f"{url}?PageSize=3")
+    second = get(fake_builds, first["meta"]["next_page_url"])
+    assert (sids(second), links(second)) == (newest_first[3:], (True, False))
+    back = get(fake_builds, second["meta"]["previous_page_url"])
+    assert (sids(back), links(back)) == (newest_first[:3], (False, True))
+    for sid in newest_first[3:]:
+        delete(fake_builds, url, sid)
+    alone = get(fake_builds, second["meta"]["previous_page_url"])
+    assert (sids(alone), links(alone)) == (newest_first[:3], (False, False))
+
+
 @pytest.fixture
 def logs(fake_builds: FakeBuilds) -> tuple[str, dict[str, str]]:
     """Logs of function A whose order of creation is not their order in time: the two
@@ -151,6 +166,32 @@ def test_a_page_of_logs_reached_backward_links_onwards_only_to_logs_in_the_windo
     # The page before a1 and a2 now holds nothing the window keeps: it is empty.
     gone = get(fake_builds, second["meta"]["previous_page_url"])
     assert (sids(gone), links(gone)) == ([], (False, False))
+
+
+def test_a_page_of_logs_reached_backward_links_onwards_only_while_older_logs_are_kept(
+    fake_builds: FakeBuilds,
+) -> None:
+    """The two oldest logs are dated 23 hours back; once the clock has moved two hours
+    on, the default window drops them, and the page before them no longer links on."""
+    service = fake_builds.create_service(unique_name="my-app")
+    environment = fake_builds.create_environment(service.sid, domain_suffix="dev")
+    a = fake_builds.create_function(service.sid, "a")
+    back = fake_builds.now() - timedelta(hours=23)
+    made = [
+        fake_builds.add_log(environment, f"old {n}", function_sid=a, date_created=back).sid
+        for n in range(2)
+    ]
+    made += [fake_builds.add_log(environment, f"new {n}", function_sid=a).sid for n in range(4)]
+    path = f"{BASE}/v1/Services/{service.sid}/Environments/{environment.sid}/Logs"
+    first = get(fake_builds, f"{path}?FunctionSid={a.sid}&PageSize=2")
+    second = get(fake_builds, first["meta"]["next_page_url"])
+    third = get(fake_builds, second["meta"]["next_page_url"])
+    assert (sids(third), links(third)) == (made[1::-1], (True, False))
+    before = get(fake_builds, third["meta"]["previous_page_url"])
+    assert (sids(before), links(before)) == (made[3:1:-1], (True, True))
+    fake_builds.advance(timedelta(hours=2))
+    after = get(fake_builds, third["meta"]["previous_page_url"])
+    assert (sids(after), links(after)) == (made[3:1:-1], (True, False))
 
 
 # Tokens: ``PT`` and unpadded URL-safe base64 of the direction, the sequence number

@@ -26,6 +26,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
@@ -48,6 +49,11 @@ _VERSION = "fakebuilds-page-token-1"
 _TOKEN = re.compile(r"PT[A-Za-z0-9_-]+\Z")
 # Direction, then a sequence number written one way only (no sign, no leading zero).
 _PAYLOAD = re.compile(rb"([np])(0|[1-9][0-9]{0,17})")
+# Records read to learn whether there are any: one is enough.
+_ANY = 1
+
+# A filter's value as meta URLs repeat it: every reserved character encoded.
+_encode = partial(quote, safe="")
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,10 @@ class PageTokens:
             return None
         text = token[len(TOKEN_PREFIX) :]
         try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            # Equivalent mutant: with the sign flipped this pads 3 where 1 is needed,
+            # which Python's decoder takes alike (it forgives padding past the end).
+            missing = -len(text) % 4  # pragma: no mutate
+            raw = base64.urlsafe_b64decode(text + "=" * missing)
         except (binascii.Error, ValueError):
             return None
         # One spelling per token: other padding bits would decode to the same bytes.
@@ -160,12 +169,12 @@ def render_page(
     elif cursor.direction == "next":
         records, more_older = index.older_than(cursor.seq, request.size, where)
         # An empty page links nowhere, whatever lies around it.
-        more_newer = bool(records) and index.newer_than(records[0].seq, 1, where)[0] != []
+        more_newer = bool(records) and index.newer_than(records[0].seq, _ANY, where)[0] != []
     else:
         records, more_newer = index.newer_than(cursor.seq, request.size, where)
-        more_older = bool(records) and index.older_than(records[-1].seq, 1, where)[0] != []
+        more_older = bool(records) and index.older_than(records[-1].seq, _ANY, where)[0] != []
 
-    prefix = "".join(f"{name}={quote(value, safe='')}&" for name, value in tokens.filters)
+    prefix = "".join(f"{name}={_encode(value)}&" for name, value in tokens.filters)
 
     def url(page: int, token: Cursor | None) -> str:
         query = f"?{prefix}PageSize={request.size}&Page={page}"
