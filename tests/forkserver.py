@@ -3,7 +3,7 @@
 ``pytester.runpytest_subprocess`` starts ``python -m pytest`` in a new
 interpreter, and each one pays about a second and a half of start-up before
 its first test (importing pytest, hypothesis, faker, twilio and the plugins
-that load through entry points). The suite makes about a hundred such runs.
+that load through entry points). The suite makes about fifty such runs.
 
 Here one process per test session (per xdist worker) imports those libraries
 once and waits on a Unix socket. Each inner run is then a *fork* of it: a new
@@ -16,9 +16,12 @@ SOCKET args...``, a few milliseconds) that hands its argv, cwd, environment and
 standard streams to the server, and exits with the status of the fork.
 
 What a fork shares with the server and a fresh interpreter would not: the
-modules in ``PRELOAD`` are already imported (third-party libraries only, never
-this package or the entry-point plugins, which the inner pytest imports itself
-and rewrites as usual), and the hash seed. The random generators are reseeded
+modules already imported (what pytest imports at start-up, its entry-point
+plugins and this package's among them, imported by pytest's own code under its
+assert-rewriting hook as in any run; and the libraries in ``PRELOAD``), the
+hash seed, and the settings the interpreter reads from ``PYTHON*`` variables at
+start-up (a run whose environment sets those otherwise than the server's runs a
+real ``python -m pytest`` from its fork instead). The random generators are reseeded
 in the fork (``random`` does that itself at fork; Faker's own generator is
 reseeded here), so no two inner runs share random state, as no two processes
 would.
@@ -112,6 +115,8 @@ def _serve(path: str) -> None:
     # The interpreter put this file's directory first, and the server's own
     # PYTHONPATH after it; a fork puts its own cwd and PYTHONPATH there instead.
     startup_pythonpath = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    global _STARTUP_SETTINGS
+    _STARTUP_SETTINGS = _interpreter_settings(dict(os.environ))
     base_path = [p for p in sys.path[1:] if p not in startup_pythonpath]
 
     _preload()
@@ -166,6 +171,16 @@ def _serve(path: str) -> None:
             os.close(fd)
 
 
+# The PYTHON* variables the interpreter reads once, at start-up (PYTHONWARNINGS,
+# PYTHONHASHSEED, PYTHONIOENCODING, PYTHONDEVMODE...): a fork has the server's.
+# A request that sets them otherwise gets a real interpreter (see _child).
+_STARTUP_SETTINGS: dict[str, str] = {}
+
+
+def _interpreter_settings(env: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k.startswith("PYTHON") and k != "PYTHONPATH"}
+
+
 def _reap(*, block: bool) -> None:
     while True:
         try:
@@ -201,6 +216,12 @@ def _child(
 
     code: int
     try:
+        if _interpreter_settings(env) != _STARTUP_SETTINGS:
+            import subprocess
+
+            # Settings a fork cannot take on: this one runs the real thing and waits.
+            code = subprocess.call([sys.executable, "-m", "pytest", *argv])
+            raise SystemExit(code)
         sys.argv = ["pytest", *argv]
         runpy.run_module("pytest", run_name="__main__", alter_sys=True)
         code = 0
