@@ -9,6 +9,7 @@ through the proxy lose nothing; the run's CA is private to the run.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import stat
@@ -179,7 +180,8 @@ def test_malformed_requests_cost_only_their_connection(
 ) -> None:
     with connect(server) as sock:
         sock.sendall(request_bytes)
-        sock.shutdown(socket.SHUT_WR)
+        with contextlib.suppress(OSError):  # the server may have answered and closed already
+            sock.shutdown(socket.SHUT_WR)
         answer = read_all(sock)  # the server answers something and closes, never hangs
 
     assert answer
@@ -266,8 +268,11 @@ def test_a_tunnel_that_speaks_plain_http_instead_of_tls_keeps_others_served(
     with connect(server) as sock:
         assert send_connect(sock, f"{SERVERLESS}:443").status == 200
         sock.sendall(b"GET /v1/Services HTTP/1.1\r\nHost: serverless.twilio.com\r\n\r\n")
-        sock.shutdown(socket.SHUT_WR)
-        read_all(sock)  # the handshake fails; the server closes the tunnel
+        # The handshake fails and the server closes the tunnel, maybe before
+        # this end's shutdown (which then finds the connection reset).
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_WR)
+        read_all(sock)
 
     still_serving(server)
 
