@@ -23,7 +23,6 @@ is active, whatever the way in.
 from __future__ import annotations
 
 import asyncio
-import base64
 import functools
 from http import HTTPStatus
 from typing import Any
@@ -374,6 +373,8 @@ def async_http_client(**kwargs: Any) -> Any:
 def _async_http_client_class() -> Any:
     from twilio.http.async_http_client import AsyncTwilioHttpClient
 
+    from .direct import basic_auth
+
     class HeaderAuthAsyncTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
         async def request(
             self,
@@ -387,8 +388,7 @@ def _async_http_client_class() -> Any:
             allow_redirects: bool = False,
         ) -> Any:
             if auth is not None:
-                token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode("latin-1")).decode()
-                headers = {**(headers or {}), "Authorization": f"Basic {token}"}
+                headers = {**(headers or {}), "Authorization": basic_auth(*auth)}
             return await super().request(
                 method, url, params, data, headers, None, timeout, allow_redirects
             )
