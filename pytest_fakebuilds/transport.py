@@ -393,13 +393,22 @@ def _answer(prepared: requests.PreparedRequest) -> tuple[int, dict[str, str], by
         url=url,
         # A plain dict of strings: cheap to keep in the journal, and never
         # walked by the garbage collector (requests' own mapping would be).
-        headers=dict(prepared.headers),
+        headers=_plain_headers(prepared.headers),
         body=body or b"",
     )
     response = dispatch(request)
     if response.exception is not None:
         raise response.exception  # a fault: the client's transport fails
     return response.status, dict(response.headers), response.body
+
+
+def _plain_headers(headers: Any) -> dict[str, str]:
+    # requests' CaseInsensitiveDict keeps (name, value) pairs by lowered name;
+    # read them at C speed rather than key by key through the Mapping protocol.
+    store = getattr(headers, "_store", None)
+    if isinstance(store, dict):
+        return dict(store.values())
+    return dict(headers)
 
 
 def _get_adapter(session: requests.Session, url: str) -> Any:

@@ -267,9 +267,11 @@ def _ignored_caller(depth: int = 2) -> bool:
     # The list and the answers worked out from it are read as one pair, so a
     # thread never files an answer under another list's memo.
     ignore, memo = _GLOBAL.ignore_memo
-    starters = _THREAD_STARTERS
+    starters, starter_names = _THREAD_STARTERS, _STARTER_NAMES
     for _ in range(5):
-        while frame.f_code in starters:
+        # A code object hashes its whole contents on every lookup; its name
+        # (a string, hash cached) rules out almost every frame first.
+        while frame.f_code.co_name in starter_names and frame.f_code in starters:
             # The frames that merely start a thread never count: code a thread
             # runs is judged by the thread rule, not by how shallow it is.
             back = frame.f_back
@@ -328,6 +330,7 @@ def _thread_starters() -> frozenset[Any]:
 
 
 _THREAD_STARTERS = _thread_starters()
+_STARTER_NAMES = frozenset(code.co_name for code in _THREAD_STARTERS)
 
 
 def _is_ignored(name: str, entries: tuple[str, ...]) -> bool:
