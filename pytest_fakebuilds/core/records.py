@@ -19,7 +19,7 @@ VISIBILITIES: tuple[str, ...] = ("public", "protected", "private")
 Outcome = Literal["completed", "failed"]
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, kw_only=True, slots=True)
 class Record:
     """What every stored resource has. ``seq`` orders creations; the store sets it."""
 
@@ -29,7 +29,7 @@ class Record:
     seq: int = field(default=0, repr=False)
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, kw_only=True, slots=True)
 class Service(Record):
     unique_name: str
     friendly_name: str
@@ -39,7 +39,7 @@ class Service(Record):
     ui_editable: bool = False
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, kw_only=True, slots=True)
 class Environment(Record):
     service_sid: str
     unique_name: str
@@ -49,7 +49,7 @@ class Environment(Record):
     build_sid: str | None = None
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, kw_only=True, slots=True)
 class CodeResource(Record):
     """A Function or an Asset: the two share the ``ZH`` prefix and shape."""
 
@@ -59,17 +59,17 @@ class CodeResource(Record):
     date_updated: datetime
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, kw_only=True, slots=True)
 class Function(CodeResource):
     kind = "Function"
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, kw_only=True, slots=True)
 class Asset(CodeResource):
     kind = "Asset"
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, kw_only=True, slots=True)
 class Version(Record):
     """An immutable upload of a Function's or an Asset's code (``ZN``)."""
 
@@ -83,7 +83,7 @@ class Version(Record):
     content_type: str | None = None
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, kw_only=True, slots=True)
 class FunctionVersion(Version):
     kind = "Function"
     parent_field = "function_sid"
@@ -93,7 +93,7 @@ class FunctionVersion(Version):
         return self.parent_sid
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, kw_only=True, slots=True)
 class AssetVersion(Version):
     kind = "Asset"
     parent_field = "asset_sid"
@@ -110,7 +110,7 @@ class Dependency(NamedTuple):
     version: str
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, kw_only=True, slots=True)
 class Build(Record):
     service_sid: str
     function_versions: tuple[FunctionVersion, ...]
@@ -138,7 +138,7 @@ class Build(Record):
         return self.date_created
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, kw_only=True, slots=True)
 class Deployment(Record):
     service_sid: str
     environment_sid: str
@@ -146,7 +146,7 @@ class Deployment(Record):
     date_updated: datetime
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, kw_only=True, slots=True)
 class Variable(Record):
     service_sid: str
     environment_sid: str
@@ -155,7 +155,7 @@ class Variable(Record):
     date_updated: datetime
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, kw_only=True, slots=True)
 class Log(Record):
     service_sid: str
     environment_sid: str

@@ -13,7 +13,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
@@ -84,45 +83,75 @@ def parse_multipart(content_type: str | None, body: bytes) -> dict[str, Part]:
     return parts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Request:
     method: str
     url: str
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
+    # Worked out on first use and kept while the request is answered; the
+    # journal keeps requests without them (see forget_parsed), so that each
+    # call it holds is as few objects as possible for the garbage collector.
+    _split: tuple[str, str, str, str] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    _query: dict[str, list[str]] | None = field(default=None, init=False, repr=False, compare=False)
+    _form: dict[str, list[str]] | None = field(default=None, init=False, repr=False, compare=False)
 
-    @cached_property
-    def _split(self) -> tuple[str, str, str, str]:
-        parts = urlsplit(self.url)
-        return (parts.hostname or "", parts.path, parts.query, f"{parts.scheme}://{parts.netloc}")
+    def _parts(self) -> tuple[str, str, str, str]:
+        split = self._split
+        if split is None:
+            parts = urlsplit(self.url)
+            split = (
+                parts.hostname or "",
+                parts.path,
+                parts.query,
+                f"{parts.scheme}://{parts.netloc}",
+            )
+            object.__setattr__(self, "_split", split)
+        return split
 
     @property
     def host(self) -> str:
-        return self._split[0]
+        return self._parts()[0]
 
     @property
     def path(self) -> str:
-        return self._split[1]
+        return self._parts()[1]
 
     @property
     def origin(self) -> str:
         """``scheme://host[:port]`` as the client addressed it."""
-        return self._split[3]
+        return self._parts()[3]
 
-    @cached_property
+    @property
     def query(self) -> dict[str, list[str]]:
-        return parse_qs(self._split[2], keep_blank_values=True)
+        query = self._query
+        if query is None:
+            query = parse_qs(self._parts()[2], keep_blank_values=True)
+            object.__setattr__(self, "_query", query)
+        return query
 
-    @cached_property
+    @property
     def form(self) -> dict[str, list[str]]:
         """The form-encoded body; repeated keys keep every value, in order."""
-        if not self.body:
-            return {}
-        try:
-            text = self.body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise errors.bad_request("Request body is not valid UTF-8") from None
-        return parse_qs(text, keep_blank_values=True)
+        form = self._form
+        if form is None:
+            if not self.body:
+                form = {}
+            else:
+                try:
+                    text = self.body.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise errors.bad_request("Request body is not valid UTF-8") from None
+                form = parse_qs(text, keep_blank_values=True)
+            object.__setattr__(self, "_form", form)
+        return form
+
+    def forget_parsed(self) -> None:
+        """Drop the parsed query and form (they are parsed again if asked for)."""
+        object.__setattr__(self, "_query", None)
+        object.__setattr__(self, "_form", None)
 
     def header(self, name: str) -> str | None:
         value = self.headers.get(name)  # exact, or any case for a case-insensitive mapping
@@ -146,7 +175,7 @@ class Request:
         return (username, password) if sep else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Response:
     """An answer. ``exception``, when set, is no answer at all: the client's
     transport raises it instead (a connection error, a timeout)."""
