@@ -32,6 +32,7 @@ from .records import (
 )
 
 R = TypeVar("R", bound=Record)
+T = TypeVar("T")
 
 
 class OrderedIndex(Generic[R]):
@@ -268,6 +269,7 @@ class Store:
         self.deployments: Table[Deployment] = Table(self, lambda r: r.environment_sid)
         self.variables: Table[Variable] = Table(self, lambda r: r.environment_sid)
         self.logs: Table[Log] = Table(self, lambda r: r.environment_sid)
+        self._last_shared: dict[str, tuple[Any, ...]] = {}
 
     def atomic(self) -> threading.RLock:
         """The store's lock, for a check-then-write that must not interleave."""
@@ -286,6 +288,28 @@ class Store:
         """Never hand out ``seq`` or lower again."""
         with self._lock:
             self._next_seq = max(self._next_seq, seq)
+
+    def shared(self, name: str, items: list[T]) -> tuple[T, ...]:
+        """``items`` as a tuple, the very tuple handed out last time under
+        ``name`` when it holds the same objects.
+
+        Builds made from the same versions, as a long run makes them, then
+        share one immutable tuple instead of each keeping its own: one object
+        fewer per build for the garbage collector to walk. Only the last tuple
+        per name is remembered, so at most that one outlives the builds that
+        hold it.
+        """
+        with self._lock:
+            last = self._last_shared.get(name)
+            if (
+                last is not None
+                and len(last) == len(items)
+                and all(a is b for a, b in zip(last, items, strict=True))
+            ):
+                return last
+            made = tuple(items)
+            self._last_shared[name] = made
+            return made
 
     def add_api_key(self, key: ApiKey) -> None:
         with self._lock:

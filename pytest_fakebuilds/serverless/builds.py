@@ -257,7 +257,7 @@ def _versions(
                 )
             )
         found.append(version)
-    return tuple(found)
+    return backend.store.shared(param, found)
 
 
 def parse_dependencies(raw: str) -> tuple[Dependency, ...]:
