@@ -201,7 +201,7 @@ class ScenarioControls:
         """The calls the fake answered, oldest first: the newest ``journal_size``
         of them (10,000 unless configured). ``.filter(operation=, method=, sid=)``
         and ``.last`` look in; ``.dropped`` says how many older calls were let go."""
-        found = CallList(self._core.calls)
+        found = CallList(self._core.journal())
         found.dropped = self.calls_dropped
         return found
 

@@ -74,6 +74,40 @@ class Call:
     time: datetime | None = None
 
 
+# A call as the journal keeps it until it is read: one plain tuple of
+# strings, bytes, numbers, dates and tuples of string pairs (no dicts: a tuple
+# holding one is never let go). The garbage collector stops tracking such a
+# tuple after its first pass, where a Call with its Request and Response
+# would be three objects walked by every full collection for as long as the
+# journal holds them (10,000 calls by default).
+_Pairs = tuple[tuple[str, str], ...]
+_Entry = tuple[
+    str,
+    str,
+    _Pairs,
+    bytes,
+    int,
+    bytes,
+    _Pairs,
+    "BaseException | None",
+    "str | None",
+    _Pairs,
+    "datetime | None",
+]
+
+
+def _call(entry: _Entry) -> Call:
+    method, url, headers, body, status, answer, answer_headers, exception = entry[:8]
+    operation, params, arrived = entry[8:]
+    return Call(
+        Request(method, url, dict(headers), body),
+        Response(status, answer, dict(answer_headers), exception),
+        operation,
+        dict(params),
+        arrived,
+    )
+
+
 # Called after routing, before the handler: the first answer wins, and the
 # handler never runs (scenarios' faults register here).
 Hook = Callable[[Request, str, dict[str, str]], "Response | None"]
@@ -202,8 +236,9 @@ class Core(Generic[S]):
         self._lock = threading.Lock()
         self.internal_errors: list[BaseException] = []
         # The journal keeps the newest ``journal_size`` calls (all, when None):
-        # a long run must not hold every request it ever made.
-        self.calls: deque[Call] = deque(maxlen=journal_size)
+        # a long run must not hold every request it ever made. Read it with
+        # journal(): a call not yet read is kept as an _Entry (see there).
+        self.calls: deque[Call | _Entry] = deque(maxlen=journal_size)
         self.calls_seen = 0
         self._good_auth: set[str] = set()
 
@@ -223,10 +258,36 @@ class Core(Generic[S]):
                 },
                 answer.exception,
             )
-            request.forget_parsed()
-            self.calls.append(Call(request, response, operation, params, arrived))
+            self.calls.append(
+                (
+                    request.method,
+                    request.url,
+                    tuple(request.headers.items()),
+                    request.body,
+                    response.status,
+                    response.body,
+                    tuple(response.headers.items()),
+                    response.exception,
+                    operation,
+                    tuple(params.items()),
+                    arrived,
+                )
+            )
             self.calls_seen += 1
         return response
+
+    def journal(self) -> list[Call]:
+        """The calls the journal holds, oldest first; the same Call objects on every read."""
+        with self._lock:
+            calls = self.calls
+            # Calls are made once, when first read; entries not yet read are
+            # always the newest ones.
+            if calls and isinstance(calls[-1], tuple):
+                made = [_call(entry) if isinstance(entry, tuple) else entry for entry in calls]
+                calls.clear()
+                calls.extend(made)
+                return made
+            return list(calls)  # type: ignore[arg-type]
 
     def _authenticated(self, request: Request) -> bool:
         # A client sends the same Authorization header on every request, and

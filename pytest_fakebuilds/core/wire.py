@@ -89,9 +89,8 @@ class Request:
     url: str
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
-    # Worked out on first use and kept while the request is answered; the
-    # journal keeps requests without them (see forget_parsed), so that each
-    # call it holds is as few objects as possible for the garbage collector.
+    # Worked out on first use (slots rather than cached_property: no
+    # per-request __dict__).
     _split: tuple[str, str, str, str] | None = field(
         default=None, init=False, repr=False, compare=False
     )
@@ -147,11 +146,6 @@ class Request:
                 form = parse_qs(text, keep_blank_values=True)
             object.__setattr__(self, "_form", form)
         return form
-
-    def forget_parsed(self) -> None:
-        """Drop the parsed query and form (they are parsed again if asked for)."""
-        object.__setattr__(self, "_query", None)
-        object.__setattr__(self, "_form", None)
 
     def header(self, name: str) -> str | None:
         value = self.headers.get(name)  # exact, or any case for a case-insensitive mapping
