@@ -88,3 +88,59 @@ def test_bad_default_dependencies_are_a_plain_value_error(dependencies: Any) -> 
     with pytest.raises(ValueError, match=r"^default_dependencies: ") as raised:
         FakeBuilds(default_dependencies=dependencies)
     assert type(raised.value) is ValueError
+
+
+def _tracked_since(before: set[int]) -> list[object]:
+    # The collector lets a plain tuple go when it passes over it and finds
+    # nothing it tracks inside; a tuple made while a collection ran may need
+    # a second pass.
+    gc.collect()
+    gc.collect()
+    return [thing for thing in gc.get_objects() if id(thing) not in before]
+
+
+def test_calls_not_yet_read_are_not_walked_by_the_garbage_collector() -> None:
+    """A long run's journal (10,000 calls by default) must not be walked by every
+    full collection: an unread call leaves nothing the collector tracks."""
+    with FakeBuilds(seed=1) as fake:
+        list_services(fake, 5)  # first-call costs: lazily made objects
+        gc.collect()
+        before = {id(thing) for thing in gc.get_objects()}
+        list_services(fake, 200)
+        grown = _tracked_since(before)
+        assert len(fake.calls) == 205
+    assert len(grown) < 20, sorted({type(thing).__name__ for thing in grown})
+
+
+def test_a_call_read_twice_is_the_same_object_with_every_part() -> None:
+    with FakeBuilds(seed=1) as fake:
+        services: Any = fake.client().serverless.v1.services
+        services.create(unique_name="one", friendly_name="One & all")
+        first = fake.calls[-1]
+        services.list()
+        again = fake.calls
+    assert again[0] is first
+    assert first.operation == "create_service"
+    assert first.params == {}
+    assert first.request.method == "POST"
+    assert first.request.form == {"UniqueName": ["one"], "FriendlyName": ["One & all"]}
+    assert first.request.header("authorization") is not None
+    assert first.response.status == 201
+    assert first.response.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert again[1].request.url == "https://serverless.twilio.com/v1/Services"
+    assert again[1].operation == "list_service"
+
+
+def test_a_stored_build_is_one_object_for_the_garbage_collector() -> None:
+    """Builds made from the same versions share the tuple of them; what else a
+    build holds (strings, dates, numbers) is not tracked."""
+    fake = FakeBuilds(seed=1, journal_size=0)
+    service = fake.create_service(unique_name="gc")
+    version = fake.create_function_version(service.sid, path="/hello")
+    fake.create_build(service.sid, function_versions=[version])
+    gc.collect()
+    before = {id(thing) for thing in gc.get_objects()}
+    builds = [fake.create_build(service.sid, function_versions=[version]) for _ in range(300)]
+    grown = _tracked_since(before)
+    assert len(grown) <= 300 + 10, sorted({type(thing).__name__ for thing in grown})
+    assert len({id(build.function_versions) for build in builds}) == 1

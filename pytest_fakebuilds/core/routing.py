@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 from typing import Generic, Literal, Protocol, TypeVar
 
 from . import errors, sids
@@ -75,12 +76,14 @@ class Call:
 
 
 # A call as the journal keeps it until it is read: one plain tuple of
-# strings, bytes, numbers, dates and tuples of string pairs (no dicts: a tuple
-# holding one is never let go). The garbage collector stops tracking such a
-# tuple after its first pass, where a Call with its Request and Response
-# would be three objects walked by every full collection for as long as the
-# journal holds them (10,000 calls by default).
-_Pairs = tuple[tuple[str, str], ...]
+# strings, bytes, numbers, a date and flat tuples of strings (names and
+# values, in turn). The garbage collector stops tracking such a tuple once
+# it has passed over it (a young collection does), where a Call with its
+# Request and Response would be three objects walked by every full collection for as long as the journal
+# holds them (10,000 calls by default). No dicts and no nested tuples: a
+# tuple holding a dict is never let go, and one holding tuples only once the
+# collector has let those go first.
+_Pairs = tuple[str, ...]
 _Entry = tuple[
     str,
     str,
@@ -96,14 +99,22 @@ _Entry = tuple[
 ]
 
 
+def _flat(mapping: Mapping[str, str]) -> _Pairs:
+    return tuple(chain.from_iterable(mapping.items()))
+
+
+def _dict(flat: _Pairs) -> dict[str, str]:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
 def _call(entry: _Entry) -> Call:
     method, url, headers, body, status, answer, answer_headers, exception = entry[:8]
     operation, params, arrived = entry[8:]
     return Call(
-        Request(method, url, dict(headers), body),
-        Response(status, answer, dict(answer_headers), exception),
+        Request(method, url, _dict(headers), body),
+        Response(status, answer, _dict(answer_headers), exception),
         operation,
-        dict(params),
+        _dict(params),
         arrived,
     )
 
@@ -262,14 +273,14 @@ class Core(Generic[S]):
                 (
                     request.method,
                     request.url,
-                    tuple(request.headers.items()),
+                    _flat(request.headers),
                     request.body,
                     response.status,
                     response.body,
-                    tuple(response.headers.items()),
+                    _flat(response.headers),
                     response.exception,
                     operation,
-                    tuple(params.items()),
+                    _flat(params),
                     arrived,
                 )
             )
