@@ -79,10 +79,10 @@ class Call:
 # strings, bytes, numbers, a date and flat tuples of strings (names and
 # values, in turn). The garbage collector stops tracking such a tuple once
 # it has passed over it (a young collection does), where a Call with its
-# Request and Response would be three objects walked by every full collection for as long as the journal
-# holds them (10,000 calls by default). No dicts and no nested tuples: a
-# tuple holding a dict is never let go, and one holding tuples only once the
-# collector has let those go first.
+# Request and Response would be three objects walked by every full
+# collection for as long as the journal holds them (10,000 calls by
+# default). No dicts and no nested tuples: a tuple holding a dict is never
+# let go, and one holding tuples only once the collector has let those go.
 _Pairs = tuple[str, ...]
 _Entry = tuple[
     str,
