@@ -158,7 +158,7 @@ def _check(facts: dict[str, Any], made: dict[str, list[str]], sent: int) -> None
 
 
 def run(quick: bool) -> list[Row]:
-    rounds = 3 if quick else ROUNDS
+    rounds = 1 if quick else ROUNDS
     process, facts = _serve()
     try:
         warm_sent, _ = _load(facts, "warm", rounds)
