@@ -14,6 +14,13 @@ Versions of one Function) are the same measure on two collections; each is a
   every listing starts from the same state rather than inheriting the
   creation's garbage; what the collector does during the listing counts,
   and is reported apart (``gc.callbacks``, CPU time).
+- **The same listing against a bare stub** (info). As the first figure, in
+  a fresh process per size, but answered by a ``responses`` stub serving the
+  very pages the fake served, the fake itself dropped before the listing:
+  what the listing costs a user with no fake at all. The client keeps every
+  item it lists (``list()``), and the collector walks those objects again
+  at each full collection, so the per-item cost grows with the count
+  whoever answers; this row shows by how much.
 - **The fake's own share** (the bar: flat, 0.80x to 1.20x). In one process,
   the records are served page after page through ``FakeBuilds.handle`` plus
   ``json.loads`` (to follow the next-page URL), with ``PageSize`` at its
@@ -235,8 +242,72 @@ def user_listing(listing: Listing, size: int, repeats: int) -> dict[str, list[fl
     return {"seconds": seconds, "gc": collector}
 
 
-def _user_child(listing: Listing, size: int, repeats: int) -> dict[str, list[float]]:
-    command = [sys.executable, str(HERE), listing.name, str(size), str(repeats)]
+def stub_listing(listing: Listing, size: int, repeats: int) -> dict[str, list[float]]:
+    """As :func:`user_listing`, but the client is answered by a bare ``responses``
+    stub serving the very pages the fake served, and the fake is gone: what the
+    same listing costs a user whose process holds no fake at all."""
+    import responses
+    from twilio.rest import Client
+
+    store = listing.store(size)
+    pages: dict[str, bytes] = {}
+    url = f"{store.url}?PageSize={USER_PAGE_SIZE}"
+    while url:
+        body = store.fake.handle(Request("GET", url, store.headers)).body
+        pages[url] = body
+        url = json.loads(body)["meta"]["next_page_url"]
+    account_sid, auth_token = store.fake.account_sid, store.fake.auth_token
+    list_with = store.list_with
+    del store
+    gc.collect()
+
+    def answer(request: Any) -> tuple[int, dict[str, str], bytes]:
+        return 200, {"Content-Type": "application/json"}, pages[request.url]
+
+    stub = responses.RequestsMock(assert_all_requests_are_fired=False)
+    stub.add_callback(responses.GET, store_url_pattern(pages), callback=answer)
+    client = Client(account_sid, auth_token)
+    timing: dict[str, float] = {}
+
+    def on_gc(phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            timing["start"] = cpu_now()
+        else:
+            timing["gc"] += cpu_now() - timing["start"]
+
+    seconds, collector = [], []
+    with stub:
+        list_with(client, USER_PAGE_SIZE, 1)
+        for _ in range(repeats):
+            stub.calls.reset()
+            gc.collect()
+            timing["gc"] = 0.0
+            gc.callbacks.append(on_gc)
+            try:
+                start = cpu_now()
+                listed = list_with(client, USER_PAGE_SIZE, None)
+                elapsed = cpu_now() - start
+            finally:
+                gc.callbacks.remove(on_gc)
+            if len(listed) != size:
+                raise AssertionError(f"listed {len(listed)} {listing.noun}, expected {size}")
+            del listed
+            seconds.append(elapsed)
+            collector.append(timing["gc"])
+    return {"seconds": seconds, "gc": collector}
+
+
+def store_url_pattern(pages: dict[str, bytes]) -> Any:
+    import re
+
+    first = next(iter(pages))
+    return re.compile(re.escape(first.split("?", 1)[0]) + r"\?.*")
+
+
+def _user_child(
+    listing: Listing, size: int, repeats: int, mode: str = "fake"
+) -> dict[str, list[float]]:
+    command = [sys.executable, str(HERE), listing.name, str(size), str(repeats), mode]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"listing {size:,} {listing.noun} failed:\n{result.stderr[-3000:]}")
@@ -262,6 +333,13 @@ def run(listing: Listing, quick: bool) -> list[Row]:
     smallest, middle, largest = user_sizes
     ratio = per_item[largest] / per_item[smallest]
     without_gc = {size: per_item[size] - collector[size] for size in user_sizes}
+    stub_item: dict[int, float] = {}
+    stub_collector: dict[int, float] = {}
+    for size in (smallest, largest):
+        figures = _user_child(listing, size, repeats, "stub")
+        stub_item[size] = median(figures["seconds"]) / size
+        stub_collector[size] = median(figures["gc"]) / size
+    stub_ratio = stub_item[largest] / stub_item[smallest]
 
     stores = [listing.store(size) for size in share_sizes]
     share = measure_share(listing, stores, rounds=rounds)
@@ -294,6 +372,12 @@ def run(listing: Listing, quick: bool) -> list[Row]:
             f"{without_gc[largest] / without_gc[smallest]:.2f}x without",
         ),
         Row(
+            f"↳ the same listing answered by a bare responses stub (the fake's pages, "
+            f"no fake in the process), {largest:,} / {smallest:,} per item",
+            f"{stub_ratio:.2f}x ({per((smallest, largest), stub_item)} per item, of which "
+            f"the collector {per((smallest, largest), stub_collector)})",
+        ),
+        Row(
             f"↳ the fake's share: FakeBuilds.handle + json.loads, {large:,} / {small:,} "
             f"per item (PageSize={SHARE_PAGE_SIZE}, one process)",
             f"{share.ratio:.2f}x ({per(share_sizes, share.per_item)} per item)",
@@ -310,5 +394,6 @@ def run(listing: Listing, quick: bool) -> list[Row]:
 
 if __name__ == "__main__":
     # A child: python _listing.py CONFIGURATION SIZE REPEATS; one JSON line out.
-    name, size_text, repeats_text = sys.argv[1:4]
-    print(json.dumps(user_listing(CONFIGURATIONS[name], int(size_text), int(repeats_text))))
+    name, size_text, repeats_text, mode = sys.argv[1:5]
+    measure = stub_listing if mode == "stub" else user_listing
+    print(json.dumps(measure(CONFIGURATIONS[name], int(size_text), int(repeats_text))))
