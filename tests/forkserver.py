@@ -18,7 +18,8 @@ standard streams to the server, and exits with the status of the fork.
 What a fork shares with the server and a fresh interpreter would not: the
 modules already imported (what pytest imports at start-up, its entry-point
 plugins and this package's among them, imported by pytest's own code under its
-assert-rewriting hook as in any run; and the libraries in ``PRELOAD``), the
+assert-rewriting hook as in any run; and the modules in ``PRELOAD``: libraries,
+the package's own modules that its first fake loads, Faker's default locale), the
 hash seed, and the settings the interpreter reads from ``PYTHON*`` variables at
 start-up (a run whose environment sets those otherwise than the server's runs a
 real ``python -m pytest`` from its fork instead). The random generators are reseeded
@@ -61,6 +62,19 @@ PRELOAD = (
     "execnet",
     "trustme",
     "aiohttp",
+    # pytest's debugging and faulthandler plugins import these in every run.
+    "pdb",
+    "faulthandler",
+    # What the first fake of an inner run imports lazily (the package loads
+    # nothing heavy until a fake is made), and the twilio client's Serverless
+    # domain, which twilio loads on first use: ~50 ms of every inner run.
+    "pytest_fakebuilds.fake",
+    "twilio.rest.serverless.v1.service.asset.asset_version",
+    "twilio.rest.serverless.v1.service.build.build_status",
+    "twilio.rest.serverless.v1.service.environment.deployment",
+    "twilio.rest.serverless.v1.service.environment.log",
+    "twilio.rest.serverless.v1.service.environment.variable",
+    "twilio.rest.serverless.v1.service.function.function_version.function_version_content",
 )
 
 DISABLE = "FAKEBUILDS_TESTS_NO_FORKSERVER"
@@ -103,6 +117,10 @@ def _preload() -> None:
         for name in PRELOAD:
             with contextlib.suppress(ImportError):
                 importlib.import_module(name)
+        # Faker's default locale: its ~20 provider modules, which every inner run
+        # loads (a Faker made by the plugins), imported the way Faker imports them.
+        with contextlib.suppress(Exception):
+            sys.modules["faker"].Faker()
     finally:
         config._ensure_unconfigure()
 
