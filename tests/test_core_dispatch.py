@@ -10,6 +10,7 @@ mutation testing (docs/performance.md) found that nothing else did.
 from __future__ import annotations
 
 import json
+import os
 import re
 from base64 import b64encode
 from collections.abc import Iterator
@@ -345,3 +346,22 @@ def test_a_refused_login_is_journalled_with_the_operation_it_was_for(
     call = fake_builds.calls[-1]
     assert (call.operation, call.params) == (operation, params)
     assert call.time == fake_builds.now()
+
+
+@pytest.mark.parametrize(
+    ("form", "kind"),
+    [
+        ("serverless.{}.twilio.com", "api"),
+        ("serverless.edge.{}.twilio.com", "api"),
+        ("serverless-upload.{}.twilio.com", "upload"),
+        ("serverless-upload.{}.edge.twilio.com", "upload"),
+        ("serverless.{}.example.com", None),
+        ("api.{}.twilio.com", None),
+    ],
+)
+def test_a_host_asked_about_for_the_first_time_is_classified(form: str, kind: str | None) -> None:
+    # host_kind remembers the hosts it was asked about; a label naming this
+    # process makes a host no earlier call in it can have asked about.
+    host = form.format(f"p{os.getpid()}")
+    assert routing.host_kind(host) == kind
+    assert routing.host_kind(host) == kind  # from memory
