@@ -79,7 +79,7 @@ if TYPE_CHECKING:
     from .scenarios.journal import CallList
     from .scenarios.outcomes import Rule
     from .snapshot import SnapshotError
-    from .transport import NetworkBlockedError, UnmockedTwilioHostError
+    from .socket_guard import NetworkBlockedError, UnmockedTwilioHostError
 
 _WHERE = {
     "FakeBuilds": "fake",
@@ -117,8 +117,8 @@ _WHERE = {
     "CallList": "scenarios.journal",
     "Rule": "scenarios.outcomes",
     "SnapshotError": "snapshot",
-    "NetworkBlockedError": "transport",
-    "UnmockedTwilioHostError": "transport",
+    "NetworkBlockedError": "socket_guard",
+    "UnmockedTwilioHostError": "socket_guard",
     "Call": "core.routing",
     "DirectHttpClient": "direct",
     "Request": "core.wire",

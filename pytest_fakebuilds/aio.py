@@ -35,12 +35,8 @@ from yarl import URL
 
 from .core.routing import host_kind
 from .core.wire import Request, Response
-from .transport import (
-    UnmockedTwilioHostError,
-    dispatch,
-    is_twilio_name,
-    refusal,
-)
+from .socket_guard import UnmockedTwilioHostError, is_twilio_name
+from .transport import dispatch, refusal
 
 __all__ = [
     "AiohttpPatch",

@@ -11,10 +11,11 @@ in this order and removed in the reverse one:
   ``@responses.activate`` or ``RequestsMock``, started before or after, sits
   on ``HTTPAdapter.send`` and never sees Twilio traffic; the fake never sees
   the test's.
-- the socket guard: ``socket.getaddrinfo`` and friends refuse every
-  ``*.twilio.com`` name, so a library that does not go through an adapter
-  (``urllib``, ``http.client``) fails at once instead of reaching Twilio; in
-  strict mode ``socket.connect`` refuses every address that is not loopback.
+- the socket guard (:mod:`pytest_fakebuilds.socket_guard`):
+  ``socket.getaddrinfo`` and friends refuse every ``*.twilio.com`` name, so
+  a library that does not go through an adapter (``urllib``,
+  ``http.client``) fails at once instead of reaching Twilio; in strict mode
+  ``socket.connect`` refuses every address that is not loopback.
 - aiohttp, when it is installed: see :mod:`pytest_fakebuilds.aio`. It is
   loaded only when aiohttp is: while a fake is active, an import finder waits
   for aiohttp's first import, so a process that never imports aiohttp never
@@ -48,27 +49,21 @@ from requests.adapters import HTTPAdapter
 from .core.errors import FakeBuildsError
 from .core.routing import host_kind
 from .core.wire import Request, Response
+from .socket_guard import (
+    SOCKET_GUARD,
+    TWILIO_HOST,
+    NetworkBlockedError,
+    UnmockedTwilioHostError,
+    guarded_connect,
+    guarded_connect_ex,
+)
 
 if TYPE_CHECKING:
     from .core.routing import Core
 
-_TWILIO_HOST = re.compile(r"(?:^|\.)twilio\.com\.?\Z")
 # scheme://[userinfo@]host[:port]...; hosts in prepared URLs are IDNA-encoded
 _URL_HOST = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/?#:\[\]]+)")
 _METHODS = ("GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS")
-
-
-class UnmockedTwilioHostError(FakeBuildsError, requests.exceptions.ConnectionError):
-    """A request went to a Twilio host the fake does not serve.
-
-    Refused rather than passed through, so that no test reaches a real
-    Twilio account by accident. It is an ``OSError`` too, so libraries that
-    meet it at the socket level report it as their own connection error.
-    """
-
-
-class NetworkBlockedError(FakeBuildsError, requests.exceptions.ConnectionError):
-    """Strict mode: a request to a non-Twilio host was about to use the network."""
 
 
 @dataclass(eq=False)
@@ -178,7 +173,7 @@ class _Interception:
             if importlib.util.find_spec("aiohttp") is not None:
                 optional.append(_AiohttpWhenImported(self))
             self._optional = optional
-        return [self._requests, _SOCKET_GUARD, *self._optional]
+        return [self._requests, SOCKET_GUARD, *self._optional]
 
     def _install(self) -> None:
         installed: list[Adapter] = []
@@ -199,8 +194,8 @@ class _Interception:
             self._installed.pop().uninstall()
 
     def _install_strict(self) -> None:
-        targets: list[tuple[Any, str, Any]] = [(socket.socket, "connect", _guarded_connect)]
-        targets.append((socket.socket, "connect_ex", _guarded_connect_ex))
+        targets: list[tuple[Any, str, Any]] = [(socket.socket, "connect", guarded_connect)]
+        targets.append((socket.socket, "connect_ex", guarded_connect_ex))
         # requests first asks its adapter for a connection: refusing there
         # names the request itself, before any socket exists.
         for name in ("get_connection_with_tls_context", "get_connection"):
@@ -330,28 +325,6 @@ class _ThenCall(importlib.abc.Loader):
         return getattr(self._loader, name)
 
 
-class _SocketGuard:
-    """The backstop: no ``*.twilio.com`` name resolves while a fake is active."""
-
-    def __init__(self) -> None:
-        self._patches: list[Any] = []
-
-    def install(self) -> None:
-        for name, replacement in (
-            ("getaddrinfo", _guarded_getaddrinfo),
-            ("gethostbyname", _guarded_gethostbyname),
-            ("gethostbyname_ex", _guarded_gethostbyname_ex),
-        ):
-            patcher = mock.patch.object(socket, name, replacement)
-            patcher.start()
-            self._patches.append(patcher)
-
-    def uninstall(self) -> None:
-        while self._patches:
-            self._patches.pop().stop()
-
-
-_SOCKET_GUARD = _SocketGuard()
 _INTERCEPTION = _Interception()
 
 
@@ -414,7 +387,7 @@ def _plain_headers(headers: Any) -> dict[str, str]:
 def _get_adapter(session: requests.Session, url: str) -> Any:
     # Called for every request any Session sends while a fake is active.
     found = _URL_HOST.match(url)
-    if found is not None and _TWILIO_HOST.search(found.group(1).lower()):
+    if found is not None and TWILIO_HOST.search(found.group(1).lower()):
         # The session's own mounted adapter, found as requests finds it, but
         # without asking any other library's hook: Twilio traffic is ours.
         lowered = url.lower()
@@ -439,116 +412,3 @@ def _blocked(adapter: HTTPAdapter, target: Any, *args: Any, **kw: Any) -> Any:
         f"pytest-fakebuilds strict mode: {what} would use the network; "
         "stub it with responses or turn strict mode off"
     )
-
-
-# The socket-level guard ---------------------------------------------------------
-
-_real_getaddrinfo = socket.getaddrinfo
-_real_gethostbyname = socket.gethostbyname
-_real_gethostbyname_ex = socket.gethostbyname_ex
-_real_connect = socket.socket.connect
-_real_connect_ex = socket.socket.connect_ex
-
-# Modules that only carry a call down to the socket: the library call a
-# refusal names is the outermost frame of the first package above them.
-_PLUMBING = (
-    "socket",
-    "ssl",
-    "selectors",
-    "threading",
-    "concurrent",
-    "asyncio",
-    "http",
-    "urllib3",
-    "aiohttp.connector",
-    "aiohttp.resolver",
-    "aiohappyeyeballs",
-    "pytest_fakebuilds.transport",
-)
-
-
-def is_twilio_name(host: object) -> bool:
-    """Whether ``host`` (text or bytes) is ``twilio.com`` or a name under it."""
-    return _is_twilio_name(host)
-
-
-def _is_twilio_name(host: object) -> bool:
-    if isinstance(host, bytes):
-        host = host.decode("ascii", "replace")
-    return isinstance(host, str) and _TWILIO_HOST.search(host.lower()) is not None
-
-
-def _library_call() -> str:
-    """The library call that led here, e.g. ``urllib.request.urlopen``."""
-    frame = sys._getframe(2)
-    package: str | None = None
-    outermost: str | None = None
-    while frame is not None:
-        name = frame.f_globals.get("__name__") or "?"
-        plumbing = any(name == p or name.startswith(p + ".") for p in _PLUMBING)
-        if package is None:
-            if not plumbing:
-                package = name.split(".")[0]
-                outermost = f"{name}.{frame.f_code.co_name}"
-        elif name.split(".")[0] == package:
-            outermost = f"{name}.{frame.f_code.co_name}"
-        elif not plumbing:
-            break
-        frame = frame.f_back  # type: ignore[assignment]
-    return outermost or "a call in a worker thread (an asynchronous name lookup)"
-
-
-def _refuse_name(host: object) -> UnmockedTwilioHostError:
-    return UnmockedTwilioHostError(
-        f"pytest-fakebuilds: {_library_call()} tried to look up {host!s} while a fake is "
-        "active; only requests and aiohttp (and twilio's clients on them) reach the fake, "
-        "and no connection to a Twilio host leaves the machine"
-    )
-
-
-def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-    if _is_twilio_name(host):
-        raise _refuse_name(host)
-    return _real_getaddrinfo(host, *args, **kwargs)
-
-
-def _guarded_gethostbyname(host: str) -> str:
-    if _is_twilio_name(host):
-        raise _refuse_name(host)
-    return _real_gethostbyname(host)
-
-
-def _guarded_gethostbyname_ex(host: str) -> tuple[str, list[str], list[str]]:
-    if _is_twilio_name(host):
-        raise _refuse_name(host)
-    return _real_gethostbyname_ex(host)
-
-
-def _is_loopback(sock: socket.socket, address: Any) -> bool:
-    if sock.family == getattr(socket, "AF_UNIX", None):
-        return True
-    host = address[0] if isinstance(address, tuple) and address else address
-    if isinstance(host, bytes):
-        host = host.decode("ascii", "replace")
-    if not isinstance(host, str):
-        return False
-    return host == "localhost" or host.startswith("127.") or host in ("::1", "0:0:0:0:0:0:0:1")
-
-
-def _refuse_connect(address: Any) -> NetworkBlockedError:
-    return NetworkBlockedError(
-        f"pytest-fakebuilds strict mode: {_library_call()} tried to connect to {address!r}; "
-        "only loopback connections are allowed while a strict fake is active"
-    )
-
-
-def _guarded_connect(self: socket.socket, address: Any) -> None:
-    if not _is_loopback(self, address):
-        raise _refuse_connect(address)
-    _real_connect(self, address)
-
-
-def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
-    if not _is_loopback(self, address):
-        raise _refuse_connect(address)
-    return _real_connect_ex(self, address)

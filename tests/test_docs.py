@@ -51,6 +51,7 @@ import pytest
 import twilio.rest
 
 import pytest_fakebuilds.fake
+import pytest_fakebuilds.socket_guard
 import pytest_fakebuilds.transport
 
 SHARED_MODULES = (
@@ -58,6 +59,7 @@ SHARED_MODULES = (
     hypothesis,
     twilio.rest,
     pytest_fakebuilds.fake,
+    pytest_fakebuilds.socket_guard,
     pytest_fakebuilds.transport,
 )
 

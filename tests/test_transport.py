@@ -15,7 +15,7 @@ import responses
 
 from pytest_fakebuilds import FakeBuilds, NetworkBlockedError, UnmockedTwilioHostError
 from pytest_fakebuilds.core.routing import host_kind
-from pytest_fakebuilds.transport import _TWILIO_HOST
+from pytest_fakebuilds.socket_guard import TWILIO_HOST
 
 
 @pytest.mark.parametrize(
@@ -97,7 +97,7 @@ def test_other_twilio_products_through_the_client_are_refused(fake_builds: FakeB
     ],
 )
 def test_host_classification(host: str, twilio: bool, kind: str | None) -> None:
-    assert bool(_TWILIO_HOST.search(host)) is twilio
+    assert bool(TWILIO_HOST.search(host)) is twilio
     assert host_kind(host) == kind
 
 
