@@ -17,9 +17,9 @@ in this order and removed in the reverse one:
   ``http.client``) fails at once instead of reaching Twilio; in strict mode
   ``socket.connect`` refuses every address that is not loopback.
 - aiohttp, when it is installed: see :mod:`pytest_fakebuilds.aio`. It is
-  loaded only when aiohttp is: while a fake is active, an import finder waits
-  for aiohttp's first import, so a process that never imports aiohttp never
-  pays for it.
+  loaded only when aiohttp is: while a fake is active, an import finder
+  (:mod:`pytest_fakebuilds.aio_hook`) waits for aiohttp's first import, so a
+  process that never imports aiohttp never pays for it.
 
 While several fakes are active, a request goes to the fake whose
 credentials it carries (its Account SID, or one of its API keys), as two
@@ -33,7 +33,6 @@ import importlib.abc
 import importlib.util
 import re
 import socket
-import sys
 import threading
 import weakref
 from collections.abc import Callable
@@ -171,9 +170,18 @@ class _Interception:
         if self._optional is None:
             optional: list[Adapter] = []
             if importlib.util.find_spec("aiohttp") is not None:
-                optional.append(_AiohttpWhenImported(self))
+                from .aio_hook import AiohttpWhenImported
+
+                optional.append(AiohttpWhenImported(self))
             self._optional = optional
         return [self._requests, SOCKET_GUARD, *self._optional]
+
+    def while_installed(self, adapter: Adapter, action: Callable[[], None]) -> None:
+        """Run ``action`` if ``adapter`` is installed, and with nothing installed
+        or removed meanwhile (an adapter that installs itself late)."""
+        with self._lock:
+            if adapter in self._installed:
+                action()
 
     def _install(self) -> None:
         installed: list[Adapter] = []
@@ -259,70 +267,6 @@ class _RequestsPatch:
             calls = getattr(route, "calls", None)  # responses 0.25 and later
             if calls is not None:
                 calls.reset()
-
-
-class _AiohttpWhenImported(importlib.abc.MetaPathFinder):
-    """aiohttp's adapter, installed once aiohttp is imported: at once when it
-    already is, else by this finder, as soon as aiohttp's first import ends
-    while a fake is active."""
-
-    def __init__(self, interception: _Interception) -> None:
-        self._interception = interception
-        self._patch: Adapter | None = None
-
-    def install(self) -> None:
-        if "aiohttp" in sys.modules:
-            self._install_patch()
-        else:
-            sys.meta_path.insert(0, self)
-
-    def uninstall(self) -> None:
-        with suppress(ValueError):
-            sys.meta_path.remove(self)
-        if self._patch is not None:
-            self._patch.uninstall()
-            self._patch = None
-
-    def _install_patch(self) -> None:
-        from .aio import AiohttpPatch
-
-        patch = AiohttpPatch()
-        patch.install()
-        self._patch = patch
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != "aiohttp":
-            return None
-        with suppress(ValueError):
-            sys.meta_path.remove(self)  # one import of aiohttp is all it waits for
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.loader is None:
-            return None
-        spec.loader = _ThenCall(spec.loader, self._imported)
-        return spec
-
-    def _imported(self) -> None:
-        with self._interception._lock:
-            if self._patch is None and self in self._interception._installed:
-                self._install_patch()
-
-
-class _ThenCall(importlib.abc.Loader):
-    """A module's own loader, calling back once the module has been executed."""
-
-    def __init__(self, loader: Any, then: Callable[[], None]) -> None:
-        self._loader = loader
-        self._then = then
-
-    def create_module(self, spec: Any) -> Any:
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module: Any) -> None:
-        self._loader.exec_module(module)
-        self._then()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._loader, name)
 
 
 _INTERCEPTION = _Interception()
