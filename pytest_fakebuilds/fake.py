@@ -15,6 +15,7 @@ from .controls import ScenarioControls, check_journal_size
 from .core import clock as clock_module
 from .core.clock import DEFAULT_START, to_timedelta, to_utc
 from .core.errors import FakeInternalError
+from .core.global_time import FrozenClock
 from .core.records import ApiKey, Dependency
 from .core.routing import DEFAULT_JOURNAL_SIZE, Core
 from .core.sids import SidMinter, substream
@@ -265,7 +266,7 @@ class FakeBuilds(RecordHelpers, ScenarioControls):
         changes for a fake made with ``freeze=False``.
         """
         clock = self._clock
-        if not isinstance(clock, clock_module.FrozenClock):
+        if not isinstance(clock, FrozenClock):
             yield
             return
         ident = threading.get_ident()

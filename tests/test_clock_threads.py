@@ -14,7 +14,7 @@ from typing import Any
 import freezegun
 import pytest
 
-import pytest_fakebuilds.core.clock as clock_module
+import pytest_fakebuilds.core.global_time as clock_module
 from pytest_fakebuilds import FakeBuilds
 from pytest_fakebuilds.core.clock import DEFAULT_START
 
