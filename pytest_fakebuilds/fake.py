@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .clients import ClientFactories
 from .controls import ScenarioControls, check_journal_size
 from .core import clock as clock_module
 from .core.clock import DEFAULT_START, to_timedelta, to_utc
@@ -29,14 +30,12 @@ from .serverless import build_router, builds
 from .serverless.backend import Backend, Settings
 
 if TYPE_CHECKING:
-    from twilio.rest import Client
-
     from .transport import Interception
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class FakeBuilds(RecordHelpers, ScenarioControls):
+class FakeBuilds(RecordHelpers, ScenarioControls, ClientFactories):
     """A fake Twilio Serverless account answering the Serverless API.
 
     Use it as the ``fake_builds`` fixture, as a context manager or as a
@@ -156,79 +155,6 @@ class FakeBuilds(RecordHelpers, ScenarioControls):
     def create_api_key(self, friendly_name: str = "pytest-fakebuilds") -> ApiKey:
         """Mint an API Key (``SK…`` and secret) that authenticates like the account."""
         return self._backend.create_api_key(friendly_name)
-
-    def client(self, *, transport: str | None = None, **kwargs: Any) -> Client:
-        """A ``twilio.rest.Client`` with the fake's credentials.
-
-        ``kwargs`` go to the Client (``region=``, ``edge=``, ``http_client=``...);
-        ``username``/``password`` override the credentials, e.g. with an API key.
-
-        ``transport`` is how the client's calls reach the fake:
-
-        - ``"direct"`` (the default): a :class:`~pytest_fakebuilds.DirectHttpClient`
-          hands each call to this fake's core in process, encoded exactly as
-          ``requests`` would encode it. The client answers only while this
-          fake is active (else :class:`~pytest_fakebuilds.FakeNotActiveError`),
-          and always from this fake, also while other fakes are active.
-        - ``"requests"``: twilio's own ``TwilioHttpClient`` on ``requests``,
-          answered through the interception every active fake installs, as
-          a client built by the code under test is.
-
-        With ``http_client=``, the client uses that HTTP client and
-        ``transport`` must not be given.
-        """
-        try:
-            from twilio.rest import Client
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ImportError(
-                "FakeBuilds.client() needs the twilio package: "
-                "pip install 'pytest-fakebuilds[twilio]'"
-            ) from exc
-        username = kwargs.pop("username", self.account_sid)
-        password = kwargs.pop("password", self.auth_token)
-        kwargs.setdefault("account_sid", self.account_sid)
-        if kwargs.get("http_client") is not None:
-            if transport is not None:
-                raise TypeError("client() takes http_client= or transport=, not both")
-        elif transport is None or transport == "direct":
-            from .direct import DirectHttpClient
-
-            kwargs["http_client"] = DirectHttpClient(self)
-        elif transport != "requests":
-            raise ValueError(f"transport must be 'direct' or 'requests', got {transport!r}")
-        return Client(username, password, **kwargs)
-
-    def async_client(self, **kwargs: Any) -> Client:
-        """A ``twilio.rest.Client`` on twilio's ``AsyncTwilioHttpClient`` (aiohttp),
-        with the fake's credentials, for the ``*_async`` methods.
-
-        Takes the same ``kwargs`` as :meth:`client`. Call it inside a running
-        event loop (aiohttp makes its session there); close it with
-        ``await client.http_client.close()``. Its calls reach the fake through
-        aiohttp, as those of an ``AsyncTwilioHttpClient`` the code under test
-        builds do, while any fake is active. It sends the same
-        ``Authorization`` header twilio's does, without the ``BasicAuth``
-        object aiohttp 3.14 deprecates.
-        """
-        import asyncio
-
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            raise RuntimeError(
-                "FakeBuilds.async_client() needs a running event loop (aiohttp makes its "
-                "session in it): call it from async code"
-            ) from None
-        try:
-            from .aio import async_http_client
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ImportError(
-                "FakeBuilds.async_client() needs twilio and aiohttp: "
-                "pip install 'pytest-fakebuilds[twilio,async]'"
-            ) from exc
-        if kwargs.get("http_client") is None:
-            kwargs["http_client"] = async_http_client()
-        return self.client(**kwargs)
 
     # Time ----------------------------------------------------------------------
 
