@@ -37,13 +37,7 @@ class ClientFactories:
         With ``http_client=``, the client uses that HTTP client and
         ``transport`` must not be given.
         """
-        try:
-            from twilio.rest import Client
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ImportError(
-                "FakeBuilds.client() needs the twilio package: "
-                "pip install 'pytest-fakebuilds[twilio]'"
-            ) from exc
+        Client = _needed("twilio.rest", "Client", "client()", "the twilio package", "twilio")
         username = kwargs.pop("username", self._backend.account_sid)
         password = kwargs.pop("password", self._backend.auth_token)
         kwargs.setdefault("account_sid", self._backend.account_sid)
@@ -79,13 +73,25 @@ class ClientFactories:
                 "FakeBuilds.async_client() needs a running event loop (aiohttp makes its "
                 "session in it): call it from async code"
             ) from None
-        try:
-            from .aio import async_http_client
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ImportError(
-                "FakeBuilds.async_client() needs twilio and aiohttp: "
-                "pip install 'pytest-fakebuilds[twilio,async]'"
-            ) from exc
+        async_http_client = _needed(
+            "pytest_fakebuilds.aio",
+            "async_http_client",
+            "async_client()",
+            "twilio and aiohttp",
+            "twilio,async",
+        )
         if kwargs.get("http_client") is None:
             kwargs["http_client"] = async_http_client()
         return self.client(**kwargs)
+
+
+def _needed(module: str, name: str, method: str, what: str, extras: str) -> Any:
+    """``module.name``, or an ImportError saying which extra to install."""
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ImportError(
+            f"FakeBuilds.{method} needs {what}: pip install 'pytest-fakebuilds[{extras}]'"
+        ) from exc
