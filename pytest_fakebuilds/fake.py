@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .clients import ClientFactories
 from .controls import ScenarioControls, check_journal_size
-from .core import clock as clock_module
 from .core.clock import DEFAULT_START, to_timedelta, to_utc
 from .core.errors import FakeInternalError
-from .core.global_time import FrozenClock
+from .core.global_time import FrozenClock, make_clock
 from .core.records import ApiKey, Dependency
 from .core.routing import DEFAULT_JOURNAL_SIZE, Core
 from .core.sids import SidMinter, substream
@@ -112,7 +111,7 @@ class FakeBuilds(RecordHelpers, ScenarioControls, ClientFactories):
                 raise ValueError(f"default_dependencies: {exc}") from None
         self._settings = settings
         self.build_duration = to_timedelta(build_duration)
-        self._clock = clock_module.make_clock(
+        self._clock = make_clock(
             to_utc(start), freeze=freeze, all_threads=all_threads, speed=clock_speed
         )
         self._store = Store()

@@ -5,7 +5,8 @@ serves the dates and drives build status, and moves only when told to.
 :class:`RealtimeClock` runs by itself, for a fake that serves other
 processes. The clock that also freezes the process's global time,
 ``FrozenClock``, lives with the machinery that does it, in
-:mod:`pytest_fakebuilds.core.global_time`.
+:mod:`pytest_fakebuilds.core.global_time`, and so does ``make_clock``, which
+picks one of the three for a fake.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 DEFAULT_START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
-# The real monotonic clock as this module found it; make_clock hands a
-# running clock the one that stays real while a fake freezes time.
+# The real monotonic clock as this module found it; make_clock (in
+# global_time) hands a running clock the one that stays real while a fake
+# freezes time.
 _MONOTONIC_AT_IMPORT = time.monotonic
 
 
@@ -111,19 +113,3 @@ class RealtimeClock(ManualClock):
 
     def __call__(self) -> datetime:
         return self.now().replace(tzinfo=None)
-
-
-def make_clock(
-    start: datetime,
-    *,
-    freeze: bool,
-    all_threads: bool = False,
-    speed: float | None = None,
-) -> ManualClock:
-    from .global_time import FrozenClock, real_monotonic
-
-    if speed is not None:
-        if freeze:
-            raise ValueError("a running clock (clock_speed) needs freeze=False")
-        return RealtimeClock(start, speed=speed, monotonic=real_monotonic)
-    return FrozenClock(start, all_threads=all_threads) if freeze else ManualClock(start)

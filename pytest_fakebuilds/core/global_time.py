@@ -29,7 +29,7 @@ from threading import get_ident
 from types import ModuleType
 from typing import Any
 
-from .clock import ManualClock
+from .clock import ManualClock, RealtimeClock
 from .real_time_rule import BASE_IGNORE, IgnoreMemo, ignored_caller, normalised
 
 # Modules whose own references to the time functions are never patched: the
@@ -388,3 +388,17 @@ class _GlobalPatch:
 
 
 _GLOBAL = _GlobalPatch()
+
+
+def make_clock(
+    start: datetime,
+    *,
+    freeze: bool,
+    all_threads: bool = False,
+    speed: float | None = None,
+) -> ManualClock:
+    if speed is not None:
+        if freeze:
+            raise ValueError("a running clock (clock_speed) needs freeze=False")
+        return RealtimeClock(start, speed=speed, monotonic=real_monotonic)
+    return FrozenClock(start, all_threads=all_threads) if freeze else ManualClock(start)
