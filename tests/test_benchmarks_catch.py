@@ -15,7 +15,7 @@ clean per-item cost for builds and 2x for Function Versions, against the
 band's 1.20x, while a clean run measures about 1.0x (medians of three
 interleaved rounds of process CPU time, the collector held off: the benchmark
 itself takes eight, but three already put one disturbed round out of the
-median, and the clean side gets three tries).
+median, and each side gets three tries).
 
 The suite checks every body a fake serves against the OpenAPI spec
 (``conftest.py`` wraps ``Core.handle`` for the session). That check costs
@@ -75,16 +75,22 @@ def test_the_fakes_share_fails_on_a_planted_full_scan_and_passes_without(
     listing = listing_module.CONFIGURATIONS[configuration]
     stores = [listing.store(size) for size in SIZES]
 
-    # A busy machine (the suite's other xdist worker, say) can push one clean
-    # measurement past the band; the clean code gets three tries to show it is
-    # flat. The plant must be caught on every try: one try is one chance to
-    # miss it, and it is never missed.
+    # A busy machine (the suite's other xdist workers, say) can push one
+    # measurement across the band's edge either way: a clean one past it, or,
+    # by slowing the small store's rounds, a planted one under it (seen once in
+    # fifteen full runs at a load of 4 to 6: 1.14x, where a quiet machine gives
+    # 1.36x to 1.74x). Each side gets up to three tries to show its verdict;
+    # the code under test is the same on every try, so a verdict shown once
+    # is the verdict the benchmark can give.
     for _ in range(3):
         clean = listing_module.measure_share(listing, stores, rounds=ROUNDS)
         if clean.verdict == "PASS":
             break
     monkeypatch.setattr(OrderedIndex, "older_than", full_scan)
-    planted = listing_module.measure_share(listing, stores, rounds=ROUNDS)
+    for _ in range(3):
+        planted = listing_module.measure_share(listing, stores, rounds=ROUNDS)
+        if planted.verdict == "FAIL":
+            break
 
     assert clean.verdict == "PASS", clean
     assert planted.verdict == "FAIL", planted
