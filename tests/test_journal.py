@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import gc
 import tracemalloc
+from base64 import b64encode
 from typing import Any
 
 import pytest
 
-from pytest_fakebuilds import FakeBuilds
+from pytest_fakebuilds import FakeBuilds, Request
 
 
 def list_services(fake: FakeBuilds, times: int) -> None:
@@ -144,3 +145,18 @@ def test_a_stored_build_is_one_object_for_the_garbage_collector() -> None:
     grown = _tracked_since(before)
     assert len(grown) <= 300 + 10, sorted({type(thing).__name__ for thing in grown})
     assert len({id(build.function_versions) for build in builds}) == 1
+
+
+def test_the_journal_gives_back_the_headers_mapping_a_caller_of_handle_sent() -> None:
+    from requests.structures import CaseInsensitiveDict
+
+    fake = FakeBuilds(seed=1)
+    basic = b64encode(f"{fake.account_sid}:{fake.auth_token}".encode()).decode()
+    headers = CaseInsensitiveDict({"Authorization": f"Basic {basic}", "X-Trace": "abc"})
+    answer = fake.handle(Request("GET", "https://serverless.twilio.com/v1/Services", headers))
+    assert answer.status == 200
+    call = fake.calls[-1]
+    assert call.request.headers is headers
+    assert call.request.headers["x-trace"] == "abc"
+    assert call.response == answer
+    assert call.operation == "list_service"

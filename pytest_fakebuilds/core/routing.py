@@ -87,7 +87,7 @@ _Pairs = tuple[str, ...]
 _Entry = tuple[
     str,
     str,
-    _Pairs,
+    "_Pairs | Mapping[str, str]",
     bytes,
     int,
     bytes,
@@ -108,11 +108,22 @@ def _dict(flat: _Pairs) -> dict[str, str]:
     return dict(zip(flat[::2], flat[1::2], strict=True))  # pragma: no mutate
 
 
+def _kept_headers(headers: Mapping[str, str]) -> _Pairs | Mapping[str, str]:
+    # A plain dict (what every transport makes) is kept flat; any other
+    # mapping a caller of handle() passed (a case-insensitive one, say) is
+    # kept as it is, so that the journal gives back what was sent.
+    return _flat(headers) if type(headers) is dict else headers
+
+
+def _given_headers(kept: _Pairs | Mapping[str, str]) -> Mapping[str, str]:
+    return _dict(kept) if isinstance(kept, tuple) else kept
+
+
 def _call(entry: _Entry) -> Call:
     method, url, headers, body, status, answer, answer_headers, exception = entry[:8]
     operation, params, arrived = entry[8:]
     return Call(
-        Request(method, url, _dict(headers), body),
+        Request(method, url, _given_headers(headers), body),
         Response(status, answer, _dict(answer_headers), exception),
         operation,
         _dict(params),
@@ -274,7 +285,7 @@ class Core(Generic[S]):
                 (
                     request.method,
                     request.url,
-                    _flat(request.headers),
+                    _kept_headers(request.headers),
                     request.body,
                     response.status,
                     response.body,
