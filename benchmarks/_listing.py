@@ -206,11 +206,16 @@ def _lister(listing: Listing, store: Store) -> Callable[[], None]:
 # As users meet it: a fresh process per store size ---------------------------------------
 
 
-def user_listing(listing: Listing, size: int, repeats: int) -> dict[str, list[float]]:
-    """In this (fresh) process: create the records, then list them all through the
-    client ``repeats`` times; CPU seconds per listing, and the collector's share."""
-    store = listing.store(size)
-    client = store.fake.client(transport="requests")
+def _timed(
+    listing: Listing,
+    size: int,
+    repeats: int,
+    list_with: Lister,
+    client: Any,
+    before_each: Callable[[], None] | None = None,
+) -> dict[str, list[float]]:
+    """List every record through ``client`` ``repeats`` times, from one collector
+    state each time: CPU seconds per listing, and the collector's share."""
     timing: dict[str, float] = {}
 
     def on_gc(phase: str, _info: dict[str, Any]) -> None:
@@ -219,33 +224,45 @@ def user_listing(listing: Listing, size: int, repeats: int) -> dict[str, list[fl
         else:
             timing["gc"] += cpu_now() - timing["start"]
 
+    # One page first: the client's lazily loaded modules and first-call costs
+    # are the process's, not the listing's (a test suite has paid them).
+    list_with(client, USER_PAGE_SIZE, 1)
     seconds, collector = [], []
-    with store.fake:
-        # One page first: the client's lazily loaded modules and first-call costs
-        # are the process's, not the listing's (a test suite has paid them).
-        store.list_with(client, USER_PAGE_SIZE, 1)
-        for _ in range(repeats):
-            gc.collect()
-            timing["gc"] = 0.0
-            gc.callbacks.append(on_gc)
-            try:
-                start = cpu_now()
-                listed = store.list_with(client, USER_PAGE_SIZE, None)
-                elapsed = cpu_now() - start
-            finally:
-                gc.callbacks.remove(on_gc)
-            if len(listed) != size:
-                raise AssertionError(f"listed {len(listed)} {listing.noun}, expected {size}")
-            del listed
-            seconds.append(elapsed)
-            collector.append(timing["gc"])
+    for _ in range(repeats):
+        if before_each is not None:
+            before_each()
+        gc.collect()
+        timing["gc"] = 0.0
+        gc.callbacks.append(on_gc)
+        try:
+            start = cpu_now()
+            listed = list_with(client, USER_PAGE_SIZE, None)
+            elapsed = cpu_now() - start
+        finally:
+            gc.callbacks.remove(on_gc)
+        if len(listed) != size:
+            raise AssertionError(f"listed {len(listed)} {listing.noun}, expected {size}")
+        del listed
+        seconds.append(elapsed)
+        collector.append(timing["gc"])
     return {"seconds": seconds, "gc": collector}
+
+
+def user_listing(listing: Listing, size: int, repeats: int) -> dict[str, list[float]]:
+    """In this (fresh) process: create the records, then list them all through the
+    client ``repeats`` times; CPU seconds per listing, and the collector's share."""
+    store = listing.store(size)
+    client = store.fake.client(transport="requests")
+    with store.fake:
+        return _timed(listing, size, repeats, store.list_with, client)
 
 
 def stub_listing(listing: Listing, size: int, repeats: int) -> dict[str, list[float]]:
     """As :func:`user_listing`, but the client is answered by a bare ``responses``
     stub serving the very pages the fake served, and the fake is gone: what the
     same listing costs a user whose process holds no fake at all."""
+    import re
+
     import responses
     from twilio.rest import Client
 
@@ -256,8 +273,8 @@ def stub_listing(listing: Listing, size: int, repeats: int) -> dict[str, list[fl
         body = store.fake.handle(Request("GET", url, store.headers)).body
         pages[url] = body
         url = json.loads(body)["meta"]["next_page_url"]
-    account_sid, auth_token = store.fake.account_sid, store.fake.auth_token
-    list_with = store.list_with
+    client = Client(store.fake.account_sid, store.fake.auth_token)
+    list_url, list_with = store.url, store.list_with
     del store
     gc.collect()
 
@@ -265,43 +282,9 @@ def stub_listing(listing: Listing, size: int, repeats: int) -> dict[str, list[fl
         return 200, {"Content-Type": "application/json"}, pages[request.url]
 
     stub = responses.RequestsMock(assert_all_requests_are_fired=False)
-    stub.add_callback(responses.GET, store_url_pattern(pages), callback=answer)
-    client = Client(account_sid, auth_token)
-    timing: dict[str, float] = {}
-
-    def on_gc(phase: str, _info: dict[str, Any]) -> None:
-        if phase == "start":
-            timing["start"] = cpu_now()
-        else:
-            timing["gc"] += cpu_now() - timing["start"]
-
-    seconds, collector = [], []
+    stub.add_callback(responses.GET, re.compile(re.escape(list_url) + r"\?.*"), callback=answer)
     with stub:
-        list_with(client, USER_PAGE_SIZE, 1)
-        for _ in range(repeats):
-            stub.calls.reset()
-            gc.collect()
-            timing["gc"] = 0.0
-            gc.callbacks.append(on_gc)
-            try:
-                start = cpu_now()
-                listed = list_with(client, USER_PAGE_SIZE, None)
-                elapsed = cpu_now() - start
-            finally:
-                gc.callbacks.remove(on_gc)
-            if len(listed) != size:
-                raise AssertionError(f"listed {len(listed)} {listing.noun}, expected {size}")
-            del listed
-            seconds.append(elapsed)
-            collector.append(timing["gc"])
-    return {"seconds": seconds, "gc": collector}
-
-
-def store_url_pattern(pages: dict[str, bytes]) -> Any:
-    import re
-
-    first = next(iter(pages))
-    return re.compile(re.escape(first.split("?", 1)[0]) + r"\?.*")
+        return _timed(listing, size, repeats, list_with, client, before_each=stub.calls.reset)
 
 
 def _user_child(
