@@ -234,17 +234,15 @@ def test_nothing_of_a_deleted_service_is_left_behind(
 
 def test_a_fake_without_runtime_rules_builds_a_retired_runtime() -> None:
     """runtime_rules=False reaches the rules the fake applies: node16 completes."""
-    with FakeBuilds(seed=3, runtime_rules=False) as fake:
-        service = fake.create_service(unique_name="old-app")
-        hello = fake.create_function_version(service.sid, path="/hello")
-        build = fake.create_build(service.sid, [hello], runtime="node16")
-        fake.advance(fake.build_duration)
-        api = fake.client().serverless.v1.services(service.sid)
-        assert api.builds(build.sid).fetch().status == "completed"
-    with FakeBuilds(seed=3) as fake:
-        service = fake.create_service(unique_name="old-app")
-        hello = fake.create_function_version(service.sid, path="/hello")
-        build = fake.create_build(service.sid, [hello], runtime="node16")
-        fake.advance(fake.build_duration)
-        api = fake.client().serverless.v1.services(service.sid)
-        assert api.builds(build.sid).fetch().status == "failed"
+
+    def node16_build_status(fake: FakeBuilds) -> str:
+        with fake:
+            service = fake.create_service(unique_name="old-app")
+            hello = fake.create_function_version(service.sid, path="/hello")
+            build = fake.create_build(service.sid, [hello], runtime="node16")
+            fake.advance(fake.build_duration)
+            api = fake.client().serverless.v1.services(service.sid)
+            return str(api.builds(build.sid).fetch().status)
+
+    assert node16_build_status(FakeBuilds(seed=3, runtime_rules=False)) == "completed"
+    assert node16_build_status(FakeBuilds(seed=3)) == "failed"
